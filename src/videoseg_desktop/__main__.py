@@ -1,0 +1,3 @@
+from videoseg_desktop.app import main
+
+raise SystemExit(main())

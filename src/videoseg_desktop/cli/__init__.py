@@ -1,0 +1,1 @@
+"""The headless command line ``videoseg``: the same layers the GUI uses, without Qt."""

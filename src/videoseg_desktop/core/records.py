@@ -1,0 +1,78 @@
+"""Rows of the project database as plain dataclasses, handed between layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from videoseg_desktop.core.masks import Rle
+
+
+class MediaKind(str, Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class MaskSource(str, Enum):
+    CLICKED = "clicked"
+    PROPAGATED = "propagated"
+    EDITED = "edited"
+    IMPORTED = "imported"
+
+
+@dataclass(frozen=True)
+class Label:
+    id: int
+    name: str
+    color: str  # "#RRGGBB"
+    order: int
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    id: int
+    kind: MediaKind
+    path: str  # relative to the project root, or absolute for linked files
+    original_name: str
+    byte_size: int
+    sha256: str
+    width: int
+    height: int
+    frame_count: int
+    fps: float | None
+    duration: float | None
+    imported_at: str
+    annotated: bool
+    linked: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    id: int
+    media_id: int
+    label_id: int | None
+    name: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PromptRecord:
+    id: int
+    object_id: int
+    frame: int
+    kind: str  # "point" or "box"
+    coords: tuple[float, ...]  # (x, y) or (x0, y0, x1, y1), source pixels
+    positive: bool
+    order: int
+
+
+@dataclass(frozen=True)
+class MaskRecord:
+    object_id: int
+    frame: int
+    rle: Rle
+    area: int
+    bbox: tuple[float, float, float, float]
+    source: MaskSource
+    model: str | None
+    updated_at: str

@@ -1,0 +1,46 @@
+"""Shared fixtures. Qt runs offscreen; models use random weights at image_size 256."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DAVIS_ROOT = SHARED_DATA / "davis2016"
+SAMPLES_ROOT = SHARED_DATA / "sam2-samples"
+
+
+@pytest.fixture(scope="session")
+def davis_root() -> Path:
+    if not (DAVIS_ROOT / "JPEGImages").is_dir():
+        pytest.skip("shared DAVIS data not present")
+    return DAVIS_ROOT
+
+
+@pytest.fixture(scope="session")
+def samples_root() -> Path:
+    if not SAMPLES_ROOT.is_dir():
+        pytest.skip("shared sam2 samples not present")
+    return SAMPLES_ROOT
+
+
+@pytest.fixture(scope="session")
+def random_checkpoint(tmp_path_factory) -> Path:
+    """A randomly initialised SAM 2.1 tiny model saved in the official checkpoint format."""
+    from videoseg_desktop.inference.checkpoint import save_random_checkpoint
+
+    return save_random_checkpoint(tmp_path_factory.mktemp("ckpt") / "sam2.1_random_tiny.pt")
+
+
+@pytest.fixture(scope="session")
+def davis_mp4(tmp_path_factory, davis_root) -> Path:
+    """The DAVIS 'car-shadow' sequence (40 frames, 854x480) encoded as h264 mp4."""
+    from tests.helpers.video import encode_frames_to_mp4
+
+    frames_dir = davis_root / "JPEGImages" / "480p" / "car-shadow"
+    out = tmp_path_factory.mktemp("davis") / "car-shadow.mp4"
+    return encode_frames_to_mp4(sorted(frames_dir.glob("*.jpg")), out, fps=24)
