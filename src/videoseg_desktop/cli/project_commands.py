@@ -1,0 +1,187 @@
+"""Project commands: new, import, labels, info, frame."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_project
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.store import Project
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "new", help="create a project folder", description="Create a new, empty project."
+    )
+    p.add_argument("project", metavar="DIR", type=Path, help="folder to create the project in")
+    p.add_argument("--name", help="project name (default: the folder's name)")
+    p.set_defaults(handler=cmd_new)
+
+    p = sub.add_parser(
+        "import",
+        help="import images and videos",
+        description="Import images (PNG, JPEG, BMP, TIFF, WebP) and videos (MP4, MOV, MKV, AVI, WebM). "
+        "Files are copied into the project's media/ folder unless --link is given. Files already in the "
+        "project (same content) are skipped. If one file is bad, nothing is imported.",
+    )
+    add_project_arg(p)
+    p.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    p.add_argument(
+        "--link", action="store_true", help="reference the files where they are instead of copying"
+    )
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser(
+        "labels",
+        help="list or edit labels",
+        description="List labels, or add/rename/recolor/remove one.",
+    )
+    add_project_arg(p)
+    ops = p.add_subparsers(dest="op", metavar="OP")
+    op = ops.add_parser("add", help="add a label")
+    op.add_argument("name")
+    op.add_argument("--color", help="colour as #RRGGBB (default: next palette colour)")
+    op = ops.add_parser("rename", help="rename a label")
+    op.add_argument("old")
+    op.add_argument("new")
+    op = ops.add_parser("recolor", help="change a label's colour")
+    op.add_argument("name")
+    op.add_argument("color", help="#RRGGBB")
+    op = ops.add_parser("remove", help="remove a label (its objects stay, unlabelled)")
+    op.add_argument("name")
+    p.set_defaults(handler=cmd_labels)
+
+    p = sub.add_parser("info", help="show a project's labels, media and counts")
+    add_project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_info)
+
+    p = sub.add_parser(
+        "frame",
+        help="write one decoded frame as PNG",
+        description="Write frame INDEX of a media item, exactly as decoded.",
+    )
+    add_project_arg(p)
+    p.add_argument("media_id", metavar="MEDIA_ID", type=int)
+    p.add_argument("index", metavar="INDEX", type=int)
+    p.add_argument("--out", required=True, type=Path, help="PNG file to write")
+    p.set_defaults(handler=cmd_frame)
+
+
+def cmd_new(args) -> int:
+    with Project.create(args.project, name=args.name) as project:
+        print(f"created project {project.name!r} in {project.root}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    progress = ProgressLine("importing")
+    with open_project(args) as project:
+        report = project.import_media(args.files, link=args.link, progress=progress)
+    progress.finish()
+    for item in report.added:
+        print(
+            f"{item.id}\t{item.kind.value}\t{item.original_name}\t{item.width}x{item.height}\t{item.frame_count} frame(s)"
+        )
+    for path, existing in report.duplicates:
+        print(
+            f"skipped {path.name}: same content as media {existing.id} ({existing.original_name})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_labels(args) -> int:
+    with open_project(args, read_only=args.op is None) as project:
+        labels = project.labels
+        if args.op == "add":
+            label = labels.add(args.name, args.color)
+            print(f"added {label.name} {label.color}")
+        elif args.op == "rename":
+            labels.rename(args.old, args.new)
+        elif args.op == "recolor":
+            labels.recolor(args.name, args.color)
+        elif args.op == "remove":
+            labels.remove(args.name)
+        else:
+            for label in labels.list():
+                print(f"{label.name}\t{label.color}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    with open_project(args, read_only=True) as project:
+        info = _info(project)
+    if args.json:
+        json.dump(info, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    out = [f"project {info['name']} ({info['root']})"]
+    label_text = ", ".join(f"{lb['name']} {lb['color']}" for lb in info["labels"])
+    out.append(f"labels: {label_text or '(none)'}")
+    out.append(
+        f"media: {info['counts']['media']} ({info['counts']['images']} images, {info['counts']['videos']} videos,"
+        f" {info['counts']['annotated']} annotated); objects: {info['counts']['objects']}; masks: {info['counts']['masks']}"
+    )
+    out.append("id\tkind\twidth\theight\tframes\tfps\tname")
+    for m in info["media"]:
+        fps = f"{m['fps']:.3f}" if m["fps"] else "-"
+        out.append(
+            f"{m['id']}\t{m['kind']}\t{m['width']}\t{m['height']}\t{m['frames']}\t{fps}\t{m['name']}"
+        )
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def _info(project: Project) -> dict:
+    rows = project.db.conn.execute(
+        "SELECT id, original_name, kind, width, height, frame_count, fps, annotated FROM media ORDER BY id"
+    ).fetchall()
+    media = [
+        {
+            "id": r[0],
+            "name": r[1],
+            "kind": r[2],
+            "width": r[3],
+            "height": r[4],
+            "frames": r[5],
+            "fps": r[6],
+            "annotated": bool(r[7]),
+        }
+        for r in rows
+    ]
+    counts = {**project.media.counts(), **project.objects.counts()}
+    labels = [{"name": lb.name, "color": lb.color} for lb in project.labels.list()]
+    return {
+        "name": project.name,
+        "root": str(project.root),
+        "labels": labels,
+        "counts": counts,
+        "media": media,
+    }
+
+
+def cmd_frame(args) -> int:
+    from PIL import Image
+
+    with open_project(args, read_only=True) as project:
+        item = project.media.get(args.media_id)
+        if not 0 <= args.index < item.frame_count:
+            raise VideoSegError(
+                f"frame {args.index} is out of range: media {item.id} has {item.frame_count} frame(s)"
+            )
+        source = project.open_frames(item)
+        try:
+            rgb = source.read(args.index)
+        finally:
+            source.close()
+    try:
+        Image.fromarray(rgb).save(args.out, format="PNG")
+    except OSError as exc:
+        raise VideoSegError(f"cannot write {args.out}: {exc}") from exc
+    print(
+        f"wrote frame {args.index} of media {item.id} ({rgb.shape[1]}x{rgb.shape[0]}) to {args.out}"
+    )
+    return 0

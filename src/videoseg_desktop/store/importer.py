@@ -1,0 +1,130 @@
+"""Importing files into a project: hash, probe, copy (or link), index, insert.
+
+A file is either fully imported (row, copy and frame index) or not at all: on any error the copy
+and cache files made for it are removed and its transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videoseg_desktop.core.errors import MediaError, VideoSegError
+from videoseg_desktop.core.records import MediaItem, MediaKind
+from videoseg_desktop.media.frame_index import build_frame_index
+from videoseg_desktop.media.hashing import sha256_file
+from videoseg_desktop.media.probe import probe_media
+from videoseg_desktop.store.timeutil import now_iso
+
+Progress = Callable[[int, int, str], None]  # (done, total, current file name)
+
+
+@dataclass
+class ImportReport:
+    added: list[MediaItem] = field(default_factory=list)
+    duplicates: list[tuple[Path, MediaItem]] = field(default_factory=list)
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def import_media(
+    project,
+    paths: Iterable[Path | str],
+    link: bool = False,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import files. With ``skip_bad`` a bad file is reported and the rest go on; without it the
+    first bad file stops the import and nothing from this call is kept."""
+    paths = [Path(p).expanduser().absolute() for p in paths]
+    report, made = ImportReport(), []
+    try:
+        with project.transaction():
+            for done, path in enumerate(paths):
+                if progress:
+                    progress(done, len(paths), path.name)
+                try:
+                    with project.transaction():
+                        _import_one(project, path, link, report, made)
+                except VideoSegError as exc:
+                    if not skip_bad:
+                        raise
+                    report.errors.append((path, str(exc)))
+            if progress:
+                progress(len(paths), len(paths), "")
+    except BaseException:
+        for f in made:
+            f.unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _import_one(project, path: Path, link: bool, report: ImportReport, made: list[Path]) -> None:
+    if not path.is_file():
+        raise MediaError(f"{path} is not a file")
+    sha = sha256_file(path)
+    existing = project.media.find_by_sha256(sha)
+    if existing is not None:
+        report.duplicates.append((path, existing))
+        return
+    info = probe_media(path)
+    own: list[Path] = []  # files made for this one, removed again if it fails
+    try:
+        if link:
+            stored = str(path)
+        else:
+            target = _free_name(project.media_dir, path.name)
+            _copy_atomically(path, target)
+            own.append(target)
+            stored = target.relative_to(project.root).as_posix()
+        item = MediaItem(
+            id=0,
+            kind=info.kind,
+            path=stored,
+            original_name=path.name,
+            byte_size=path.stat().st_size,
+            sha256=sha,
+            width=info.width,
+            height=info.height,
+            frame_count=info.frame_count,
+            fps=info.fps,
+            duration=info.duration,
+            imported_at=now_iso(),
+            annotated=False,
+            linked=link,
+        )
+        if info.kind is MediaKind.VIDEO:
+            index_path = project.frame_index_path(item)
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            build_frame_index(path).save(index_path)
+            own.append(index_path)
+        report.added.append(project.media.insert(item))
+    except BaseException:
+        for f in own:
+            f.unlink(missing_ok=True)
+        raise
+    made.extend(own)
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``name`` in ``folder``, or ``stem-2.ext`` ... when taken (different files may share a name)."""
+    candidate, n = folder / name, 2
+    while candidate.exists():
+        candidate = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
+        n += 1
+    return candidate
+
+
+def _copy_atomically(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".import-", dir=dest.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise MediaError(f"could not copy {src.name} into the project: {exc.strerror}") from exc

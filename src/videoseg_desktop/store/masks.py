@@ -1,0 +1,165 @@
+"""Masks: one COCO RLE per object per frame, with its area, bbox, source and model."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from videoseg_desktop.core.masks import Rle, rle_area, rle_bbox
+from videoseg_desktop.core.records import MaskRecord, MaskSource
+from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.media_repository import refresh_annotated
+from videoseg_desktop.store.timeutil import now_iso
+
+
+@dataclass(frozen=True)
+class MaskWrite:
+    object_id: int
+    frame: int
+    rle: Rle
+    source: MaskSource | str
+    model: str | None = None
+
+
+class MaskRepository:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def put(
+        self,
+        object_id: int,
+        frame: int,
+        rle: Rle,
+        source: MaskSource | str,
+        model: str | None = None,
+    ) -> MaskRecord:
+        self.put_many([MaskWrite(object_id, frame, rle, source, model)])
+        return self.get(object_id, frame)
+
+    def put_many(self, writes: Iterable[MaskWrite | tuple]) -> int:
+        """Insert or replace many masks in one transaction (a batch of propagated frames)."""
+        stamp, touched, n = now_iso(), set(), 0
+        with self._db.transaction() as conn:
+            for w in writes:
+                w = w if isinstance(w, MaskWrite) else MaskWrite(*w)
+                x, y, bw, bh = rle_bbox(w.rle)
+                conn.execute(
+                    "INSERT OR REPLACE INTO masks (object_id, frame, height, width, counts, area,"
+                    " bbox_x, bbox_y, bbox_w, bbox_h, source, model, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        w.object_id,
+                        w.frame,
+                        w.rle["size"][0],
+                        w.rle["size"][1],
+                        _counts(w.rle),
+                        rle_area(w.rle),
+                        x,
+                        y,
+                        bw,
+                        bh,
+                        MaskSource(w.source).value,
+                        w.model,
+                        stamp,
+                    ),
+                )
+                touched.add(w.object_id)
+                n += 1
+            self._after_change(touched)
+        return n
+
+    def get(self, object_id: int, frame: int) -> MaskRecord | None:
+        rows = self._db.query(
+            "SELECT * FROM masks WHERE object_id = ? AND frame = ?", (object_id, frame)
+        )
+        return _mask(rows[0]) if rows else None
+
+    def for_object(
+        self, object_id: int, start: int | None = None, stop: int | None = None
+    ) -> Iterator[MaskRecord]:
+        """An object's masks in frame order, streamed (a long track never sits in RAM at once)."""
+        sql, params = "SELECT * FROM masks WHERE object_id = ?", [object_id]
+        if start is not None:
+            sql += " AND frame >= ?"
+            params.append(start)
+        if stop is not None:
+            sql += " AND frame < ?"
+            params.append(stop)
+        cur = self._db.conn.execute(sql + " ORDER BY frame", params)
+        cur.row_factory = sqlite3.Row
+        for row in cur:
+            yield _mask(row)
+
+    def for_frame(self, media_id: int, frame: int) -> list[MaskRecord]:
+        rows = self._db.query(
+            "SELECT masks.* FROM masks JOIN objects o ON o.id = masks.object_id"
+            " WHERE o.media_id = ? AND masks.frame = ? ORDER BY masks.object_id",
+            (media_id, frame),
+        )
+        return [_mask(r) for r in rows]
+
+    def frames_of(self, object_id: int) -> list[tuple[int, MaskSource]]:
+        """(frame, source) per stored mask, without decoding any RLE: the timeline's overview."""
+        rows = self._db.conn.execute(
+            "SELECT frame, source FROM masks WHERE object_id = ? ORDER BY frame", (object_id,)
+        )
+        return [(f, MaskSource(s)) for f, s in rows]
+
+    def delete(self, object_id: int, frame: int) -> MaskRecord | None:
+        old = self.get(object_id, frame)
+        self.delete_range(object_id, frame, frame + 1)
+        return old
+
+    def delete_range(self, object_id: int, start: int, stop: int) -> list[MaskRecord]:
+        """Delete masks of frames start <= frame < stop; returns them (for undo)."""
+        gone = list(self.for_object(object_id, start, stop))
+        with self._db.transaction() as conn:
+            conn.execute(
+                "DELETE FROM masks WHERE object_id = ? AND frame >= ? AND frame < ?",
+                (object_id, start, stop),
+            )
+            self._after_change({object_id})
+        return gone
+
+    def restore(self, records: Iterable[MaskRecord]) -> None:
+        """Put back masks exactly as they were (undo), keeping their source and model."""
+        self.put_many(MaskWrite(r.object_id, r.frame, r.rle, r.source, r.model) for r in records)
+
+    def _after_change(self, object_ids: set[int]) -> None:
+        media_ids = {
+            r[0]
+            for oid in object_ids
+            for r in self._db.conn.execute("SELECT media_id FROM objects WHERE id = ?", (oid,))
+        }
+        for media_id in media_ids:
+            refresh_annotated(self._db.conn, media_id)
+        self._db.changed("masks", *sorted(object_ids))
+        if media_ids:
+            self._db.changed("media", *sorted(media_ids))
+
+
+def _counts(rle: Rle) -> str:
+    counts = rle["counts"]
+    if isinstance(counts, bytes):
+        return counts.decode("ascii")
+    if isinstance(counts, list):  # uncompressed: store compressed so every row reads the same
+        from videoseg_desktop.core.masks import decode_rle, encode_rle
+
+        return encode_rle(decode_rle(rle))["counts"]
+    return counts
+
+
+def _mask(row: sqlite3.Row) -> MaskRecord:
+    rle = {"size": [row["height"], row["width"]], "counts": row["counts"]}
+    bbox = (row["bbox_x"], row["bbox_y"], row["bbox_w"], row["bbox_h"])
+    return MaskRecord(
+        row["object_id"],
+        row["frame"],
+        rle,
+        row["area"],
+        bbox,
+        MaskSource(row["source"]),
+        row["model"],
+        row["updated_at"],
+    )

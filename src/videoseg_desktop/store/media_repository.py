@@ -1,0 +1,126 @@
+"""Media rows: what was imported, where it lives and whether it is annotated."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.records import MediaItem, MediaKind
+from videoseg_desktop.store.database import Database
+
+FILTERS = ("all", "annotated", "unannotated")
+
+
+class MediaRepository:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def list(self, filter: str = "all", label_id: int | None = None) -> list[MediaItem]:
+        """Media in import order; ``filter`` is all/annotated/unannotated, ``label_id`` keeps media
+        with at least one object of that label."""
+        if filter not in FILTERS:
+            raise VideoSegError(f"unknown media filter {filter!r}; use one of {', '.join(FILTERS)}")
+        where, params = [], []
+        if filter != "all":
+            where.append("annotated = ?")
+            params.append(1 if filter == "annotated" else 0)
+        if label_id is not None:
+            where.append("id IN (SELECT media_id FROM objects WHERE label_id = ?)")
+            params.append(label_id)
+        sql = (
+            "SELECT * FROM media"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY id"
+        )
+        return [_media(r) for r in self._db.query(sql, tuple(params))]
+
+    def ids(self) -> list[int]:
+        return [r[0] for r in self._db.conn.execute("SELECT id FROM media ORDER BY id")]
+
+    def count(self) -> int:
+        return self._db.conn.execute("SELECT count(*) FROM media").fetchone()[0]
+
+    def get(self, media_id: int) -> MediaItem:
+        rows = self._db.query("SELECT * FROM media WHERE id = ?", (media_id,))
+        if not rows:
+            raise VideoSegError(f"no media with id {media_id} in this project")
+        return _media(rows[0])
+
+    def find_by_sha256(self, sha256: str) -> MediaItem | None:
+        rows = self._db.query("SELECT * FROM media WHERE sha256 = ?", (sha256,))
+        return _media(rows[0]) if rows else None
+
+    def find_by_name(self, name: str) -> list[MediaItem]:
+        return [
+            _media(r)
+            for r in self._db.query(
+                "SELECT * FROM media WHERE original_name = ? ORDER BY id", (name,)
+            )
+        ]
+
+    def insert(self, item: MediaItem) -> MediaItem:
+        """Insert a probed file (the importer calls this inside its transaction)."""
+        with self._db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO media (kind, path, linked, original_name, byte_size, sha256, width, height,"
+                " frame_count, fps, duration, imported_at, annotated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    item.kind.value,
+                    item.path,
+                    int(item.linked),
+                    item.original_name,
+                    item.byte_size,
+                    item.sha256,
+                    item.width,
+                    item.height,
+                    item.frame_count,
+                    item.fps,
+                    item.duration,
+                    item.imported_at,
+                ),
+            )
+            self._db.changed("media", cur.lastrowid)
+        return self.get(cur.lastrowid)
+
+    def delete(self, media_id: int) -> MediaItem:
+        """Remove the row and, by cascade, its objects, prompts and masks."""
+        item = self.get(media_id)
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM media WHERE id = ?", (media_id,))
+            self._db.changed("media", media_id)
+        return item
+
+    def counts(self) -> dict[str, int]:
+        row = self._db.conn.execute(
+            "SELECT count(*), coalesce(sum(annotated), 0), coalesce(sum(kind = 'video'), 0) FROM media"
+        ).fetchone()
+        return {"media": row[0], "annotated": row[1], "videos": row[2], "images": row[0] - row[2]}
+
+
+def refresh_annotated(conn: sqlite3.Connection, media_id: int) -> None:
+    """Recompute a media item's annotated flag from its masks (inside the caller's transaction)."""
+    conn.execute(
+        "UPDATE media SET annotated = EXISTS (SELECT 1 FROM masks JOIN objects o ON o.id = masks.object_id"
+        " WHERE o.media_id = media.id) WHERE id = ?",
+        (media_id,),
+    )
+
+
+def _media(row: sqlite3.Row) -> MediaItem:
+    return MediaItem(
+        id=row["id"],
+        kind=MediaKind(row["kind"]),
+        path=row["path"],
+        original_name=row["original_name"],
+        byte_size=row["byte_size"],
+        sha256=row["sha256"],
+        width=row["width"],
+        height=row["height"],
+        frame_count=row["frame_count"],
+        fps=row["fps"],
+        duration=row["duration"],
+        imported_at=row["imported_at"],
+        annotated=bool(row["annotated"]),
+        linked=bool(row["linked"]),
+    )

@@ -1,0 +1,202 @@
+"""Objects (one tracked or annotated instance in one media item) and their prompts."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.records import ObjectRecord, PromptRecord
+from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.media_repository import refresh_annotated
+from videoseg_desktop.store.timeutil import now_iso
+
+
+class ObjectRepository:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def list(self, media_id: int) -> list[ObjectRecord]:
+        rows = self._db.query("SELECT * FROM objects WHERE media_id = ? ORDER BY id", (media_id,))
+        return [_object(r) for r in rows]
+
+    def get(self, object_id: int) -> ObjectRecord:
+        rows = self._db.query("SELECT * FROM objects WHERE id = ?", (object_id,))
+        if not rows:
+            raise VideoSegError(f"no object with id {object_id}")
+        return _object(rows[0])
+
+    def find(self, media_id: int, name: str) -> ObjectRecord | None:
+        rows = self._db.query(
+            "SELECT * FROM objects WHERE media_id = ? AND name = ?", (media_id, name)
+        )
+        return _object(rows[0]) if rows else None
+
+    def add(
+        self, media_id: int, label_id: int | None = None, name: str | None = None
+    ) -> ObjectRecord:
+        with self._db.transaction() as conn:
+            if name is None:
+                name = self._next_name(media_id, label_id)
+            try:
+                cur = conn.execute(
+                    "INSERT INTO objects (media_id, label_id, name, created_at) VALUES (?, ?, ?, ?)",
+                    (media_id, label_id, name, now_iso()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise VideoSegError(
+                    f"cannot add object {name!r} to media {media_id}: {exc}"
+                ) from None
+            self._db.changed("objects", cur.lastrowid)
+        return self.get(cur.lastrowid)
+
+    def _next_name(self, media_id: int, label_id: int | None) -> str:
+        base = "object"
+        if label_id is not None:
+            row = self._db.conn.execute(
+                "SELECT name FROM labels WHERE id = ?", (label_id,)
+            ).fetchone()
+            base = row[0] if row else base
+        taken = {o.name for o in self.list(media_id)}
+        n = 1
+        while f"{base} {n}" in taken:
+            n += 1
+        return f"{base} {n}"
+
+    def rename(self, object_id: int, name: str) -> ObjectRecord:
+        if not name.strip():
+            raise VideoSegError("an object needs a name")
+        with self._db.transaction() as conn:
+            try:
+                conn.execute("UPDATE objects SET name = ? WHERE id = ?", (name.strip(), object_id))
+            except sqlite3.IntegrityError:
+                raise VideoSegError(f"another object here is already named {name!r}") from None
+            self._db.changed("objects", object_id)
+        return self.get(object_id)
+
+    def set_label(self, object_id: int, label_id: int | None) -> ObjectRecord:
+        with self._db.transaction() as conn:
+            conn.execute("UPDATE objects SET label_id = ? WHERE id = ?", (label_id, object_id))
+            self._db.changed("objects", object_id)
+        return self.get(object_id)
+
+    def delete(self, object_id: int) -> None:
+        """Delete an object with its prompts and masks."""
+        obj = self.get(object_id)
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM objects WHERE id = ?", (object_id,))
+            refresh_annotated(conn, obj.media_id)
+            self._db.changed("objects", object_id)
+            self._db.changed("media", obj.media_id)
+
+    def restore(self, obj: ObjectRecord) -> ObjectRecord:
+        """Re-create a deleted object with its old id (undo); prompts and masks follow separately."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO objects (id, media_id, label_id, name, created_at) VALUES (?, ?, ?, ?, ?)",
+                (obj.id, obj.media_id, obj.label_id, obj.name, obj.created_at),
+            )
+            self._db.changed("objects", obj.id)
+        return obj
+
+    def counts(self) -> dict[str, int]:
+        objects = self._db.conn.execute("SELECT count(*) FROM objects").fetchone()[0]
+        masks = self._db.conn.execute("SELECT count(*) FROM masks").fetchone()[0]
+        return {"objects": objects, "masks": masks}
+
+
+class PromptRepository:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def list(self, object_id: int, frame: int | None = None) -> list[PromptRecord]:
+        sql, params = "SELECT * FROM prompts WHERE object_id = ?", [object_id]
+        if frame is not None:
+            sql += " AND frame = ?"
+            params.append(frame)
+        return [
+            _prompt(r)
+            for r in self._db.query(sql + " ORDER BY frame, sort_order, id", tuple(params))
+        ]
+
+    def frames(self, object_id: int) -> list[int]:
+        rows = self._db.conn.execute(
+            "SELECT DISTINCT frame FROM prompts WHERE object_id = ? ORDER BY frame", (object_id,)
+        )
+        return [r[0] for r in rows]
+
+    def add(
+        self,
+        object_id: int,
+        frame: int,
+        kind: str,
+        coords: tuple[float, ...],
+        positive: bool = True,
+    ) -> PromptRecord:
+        if kind not in ("point", "box") or len(coords) != (2 if kind == "point" else 4):
+            raise VideoSegError(f"a {kind} prompt needs {2 if kind == 'point' else 4} coordinates")
+        padded = tuple(float(c) for c in coords) + (None,) * (4 - len(coords))
+        with self._db.transaction() as conn:
+            top = conn.execute(
+                "SELECT coalesce(max(sort_order), -1) FROM prompts WHERE object_id = ? AND frame = ?",
+                (object_id, frame),
+            ).fetchone()[0]
+            cur = conn.execute(
+                "INSERT INTO prompts (object_id, frame, kind, x0, y0, x1, y1, positive, sort_order)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (object_id, frame, kind, *padded, int(positive), top + 1),
+            )
+            self._db.changed("prompts", cur.lastrowid)
+        return self.get(cur.lastrowid)
+
+    def get(self, prompt_id: int) -> PromptRecord:
+        rows = self._db.query("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
+        if not rows:
+            raise VideoSegError(f"no prompt with id {prompt_id}")
+        return _prompt(rows[0])
+
+    def delete(self, prompt_id: int) -> None:
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,))
+            self._db.changed("prompts", prompt_id)
+
+    def clear(self, object_id: int, frame: int | None = None) -> list[PromptRecord]:
+        """Delete an object's prompts (on one frame, or all); returns what was deleted."""
+        gone = self.list(object_id, frame)
+        with self._db.transaction() as conn:
+            for p in gone:
+                conn.execute("DELETE FROM prompts WHERE id = ?", (p.id,))
+            self._db.changed("prompts", *[p.id for p in gone])
+        return gone
+
+    def restore(self, prompts: list[PromptRecord]) -> None:
+        """Re-insert deleted prompts with their ids (undo)."""
+        with self._db.transaction() as conn:
+            for p in prompts:
+                padded = tuple(p.coords) + (None,) * (4 - len(p.coords))
+                conn.execute(
+                    "INSERT INTO prompts (id, object_id, frame, kind, x0, y0, x1, y1, positive, sort_order)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (p.id, p.object_id, p.frame, p.kind, *padded, int(p.positive), p.order),
+                )
+            self._db.changed("prompts", *[p.id for p in prompts])
+
+
+def _object(row: sqlite3.Row) -> ObjectRecord:
+    return ObjectRecord(row["id"], row["media_id"], row["label_id"], row["name"], row["created_at"])
+
+
+def _prompt(row: sqlite3.Row) -> PromptRecord:
+    coords = (
+        (row["x0"], row["y0"])
+        if row["kind"] == "point"
+        else (row["x0"], row["y0"], row["x1"], row["y1"])
+    )
+    return PromptRecord(
+        row["id"],
+        row["object_id"],
+        row["frame"],
+        row["kind"],
+        coords,
+        bool(row["positive"]),
+        row["sort_order"],
+    )

@@ -1,0 +1,144 @@
+"""The project database schema and its forward-only migrations.
+
+``PRAGMA user_version`` holds the schema version. Each migration moves the database one version
+forward inside one transaction; the file is backed up before the first one runs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from videoseg_desktop.core.errors import ProjectError, SchemaTooNewError
+
+_V1 = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    color TEXT NOT NULL,
+    sort_order INTEGER NOT NULL
+);
+CREATE TABLE media (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'video')),
+    path TEXT NOT NULL UNIQUE,
+    original_name TEXT NOT NULL,
+    byte_size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    frame_count INTEGER NOT NULL,
+    fps REAL,
+    duration REAL,
+    imported_at TEXT NOT NULL,
+    annotated INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE objects (
+    id INTEGER PRIMARY KEY,
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    label_id INTEGER REFERENCES labels(id) ON DELETE SET NULL,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (media_id, name)
+);
+CREATE INDEX objects_by_media ON objects(media_id);
+CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY,
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    frame INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('point', 'box')),
+    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL, y1 REAL,
+    positive INTEGER NOT NULL,
+    sort_order INTEGER NOT NULL
+);
+CREATE INDEX prompts_by_object_frame ON prompts(object_id, frame);
+CREATE TABLE masks (
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    frame INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    counts TEXT NOT NULL,
+    area INTEGER NOT NULL,
+    bbox_x REAL NOT NULL, bbox_y REAL NOT NULL, bbox_w REAL NOT NULL, bbox_h REAL NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('clicked', 'propagated', 'edited', 'imported')),
+    model TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (object_id, frame)
+);
+"""
+
+# v2: files imported with --link are marked explicitly (v1 told them apart by an absolute path),
+# and the window's state (last media, selected label) survives a restart.
+_V2 = """
+ALTER TABLE media ADD COLUMN linked INTEGER NOT NULL DEFAULT 0;
+UPDATE media SET linked = 1 WHERE path LIKE '/%' OR path LIKE '_:%' OR path LIKE '\\\\%';
+CREATE TABLE ui_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def require_current(conn: sqlite3.Connection, db_path: Path) -> None:
+    """For read-only opening, where no migration can run."""
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise _too_new(db_path, current)
+    if current < SCHEMA_VERSION:
+        raise ProjectError(f"{db_path.parent} needs an upgrade; open it once for writing first")
+
+
+def _too_new(db_path: Path, current: int) -> SchemaTooNewError:
+    return SchemaTooNewError(
+        f"{db_path} was written by a newer VideoSeg Desktop (schema {current}, this version "
+        f"reads up to {SCHEMA_VERSION}); update the application to open it"
+    )
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path, target: int = SCHEMA_VERSION) -> Path | None:
+    """Bring the database to ``target``; return the backup made first, if any migration ran."""
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise _too_new(db_path, current)
+    if current >= target:
+        return None
+    backup = _backup(conn, db_path, current) if current > 0 else None
+    for version in range(current, target):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise ProjectError(
+                f"could not upgrade {db_path} to schema {version + 1}: {exc}"
+            ) from exc
+    return backup
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit mid-migration)."""
+    parts, buf = [], ""
+    for line in script.strip().splitlines():
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            parts.append(buf.strip())
+            buf = ""
+    return parts
+
+
+def _backup(conn: sqlite3.Connection, db_path: Path, version: int) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    target = db_path.with_name(f"{db_path.name}.v{version}-{stamp}.bak")
+    with sqlite3.connect(target) as dest:
+        conn.backup(dest)
+    dest.close()
+    return target
