@@ -41,8 +41,9 @@ install_torch() {
   elif command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     log "NVIDIA GPU found: installing CUDA torch $TORCH_VERSION"
     "$VENV/bin/pip" install -q "torch==$TORCH_VERSION"
-  elif "$VENV/bin/pip" install -q --no-index "torch==$TORCH_VERSION" 2>/dev/null; then
+  elif "$VENV/bin/pip" install -q --no-index --no-deps "torch==$TORCH_VERSION" 2>/dev/null; then
     log "no GPU: installed the local CPU torch wheel"
+    "$VENV/bin/pip" install -q "torch==$TORCH_VERSION" # its dependencies
   else
     log "no GPU: installing CPU torch $TORCH_VERSION"
     "$VENV/bin/pip" install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
