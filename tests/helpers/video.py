@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -18,8 +19,16 @@ def write_video(
     gop: int = 12,
     bframes: int = 2,
     rotation: int | None = None,
+    pts_ms: Sequence[int] | None = None,
+    options: dict[str, str] | None = None,
 ) -> Path:
-    """Encode RGB uint8 frames; ``rotation`` sets the display-matrix side data where supported."""
+    """Encode RGB uint8 frames.
+
+    ``rotation``: clockwise degrees a player must turn the picture (what phones write as the
+    ``rotate`` tag); stored as the container's display matrix, the way FFmpeg 6+ writes it.
+    ``pts_ms``: explicit presentation times in milliseconds (variable frame rate).
+    ``options``: extra encoder options (e.g. {"preset": "ultrafast"}).
+    """
     frames = iter(frames)
     first = next(frames)
     h, w = first.shape[:2]
@@ -27,19 +36,31 @@ def write_video(
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = w - w % 2, h - h % 2
         stream.pix_fmt = "yuv420p"
+        opts: dict[str, str] = {}
         if codec == "libx264":
-            stream.options = {
+            opts = {
                 "g": str(gop),
                 "bf": str(bframes),
                 "keyint_min": str(gop),
                 "sc_threshold": "0",
             }
-        if rotation is not None:
-            stream.metadata["rotate"] = str(rotation)
-        for frame in _chain(first, frames):
+        elif codec in {"mpeg4", "libvpx-vp9", "libx265"}:
+            opts = {"g": str(gop)}
+        opts.update(options or {})
+        stream.options = opts
+        if pts_ms is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+            stream.time_base = Fraction(1, 1000)
+        if rotation:
+            # PyAV's angle is counter-clockwise (as VideoFrame.rotation reads it back).
+            stream.set_display_rotation(-rotation)
+        for n, frame in enumerate(_chain(first, frames)):
             vf = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(frame[: stream.height, : stream.width]), format="rgb24"
             )
+            if pts_ms is not None:
+                vf.pts = int(pts_ms[n])
+                vf.time_base = Fraction(1, 1000)
             for packet in stream.encode(vf):
                 container.mux(packet)
         for packet in stream.encode():
