@@ -97,6 +97,14 @@ class MediaRepository:
         ).fetchone()
         return {"media": row[0], "annotated": row[1], "videos": row[2], "images": row[0] - row[2]}
 
+    def label_counts(self) -> dict[int, int]:
+        """How many media items have at least one object of each label (the browser's filter)."""
+        rows = self._db.conn.execute(
+            "SELECT label_id, count(DISTINCT media_id) FROM objects"
+            " WHERE label_id IS NOT NULL GROUP BY label_id"
+        )
+        return {int(label_id): int(n) for label_id, n in rows}
+
 
 def refresh_annotated(conn: sqlite3.Connection, media_id: int) -> None:
     """Recompute a media item's annotated flag from its masks (inside the caller's transaction)."""

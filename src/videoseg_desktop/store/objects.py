@@ -31,6 +31,11 @@ class ObjectRepository:
         )
         return _object(rows[0]) if rows else None
 
+    def with_label(self, label_id: int) -> list[ObjectRecord]:
+        """Objects of one label across the project (undoing a label's deletion relabels them)."""
+        rows = self._db.query("SELECT * FROM objects WHERE label_id = ? ORDER BY id", (label_id,))
+        return [_object(r) for r in rows]
+
     def add(
         self, media_id: int, label_id: int | None = None, name: str | None = None
     ) -> ObjectRecord:
