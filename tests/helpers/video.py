@@ -87,3 +87,40 @@ def moving_square_frames(n: int, w: int = 320, h: int = 240) -> list[np.ndarray]
         f[:8, :] = (i * 37) % 256  # a stripe whose grey level names the frame
         frames.append(f)
     return frames
+
+
+_BITS = 12  # frame numbers up to 4095
+_CELL = 16  # pixels per bit: big flat blocks survive lossy encoding
+
+
+def numbered_frames(n: int, w: int = 256, h: int = 192, start: int = 0) -> list[np.ndarray]:
+    """Frames carrying their own number as a row of black/white blocks (read_frame_number).
+
+    Below the code row a textured pan moves with the frame number, so P/B-frames carry real
+    motion and decoding errors would show up.
+    """
+    assert w >= _BITS * _CELL and h >= 2 * _CELL
+    rng = np.random.default_rng(1)
+    texture = rng.integers(0, 256, (h // 8 + 1, w // 8 + n + 1, 3), dtype=np.uint8)
+    texture = texture.repeat(8, axis=0).repeat(8, axis=1)
+    frames = []
+    for i in range(start, start + n):
+        f = np.ascontiguousarray(texture[:h, 8 * (i - start) : 8 * (i - start) + w])
+        f[: 2 * _CELL] = 128
+        for bit in range(_BITS):
+            value = 255 if (i >> bit) & 1 else 0
+            f[_CELL // 2 : _CELL // 2 + _CELL, bit * _CELL : (bit + 1) * _CELL] = value
+        frames.append(f)
+    return frames
+
+
+def read_frame_number(rgb: np.ndarray) -> int:
+    """The number written by numbered_frames (decoded from block brightness)."""
+    number = 0
+    for bit in range(_BITS):
+        block = rgb[
+            _CELL // 2 + 3 : _CELL // 2 + _CELL - 3, bit * _CELL + 3 : (bit + 1) * _CELL - 3
+        ]
+        if block.mean() > 128:
+            number |= 1 << bit
+    return number
