@@ -45,6 +45,7 @@ def test_every_command_has_help():
 def test_new_import_info_frame(project_dir, media_files, tmp_path, capsys):
     img, video = media_files
     assert main(["import", str(project_dir), str(img), str(video)]) == 0
+    capsys.readouterr()
     assert main(["info", str(project_dir), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["name"] == "Test"
