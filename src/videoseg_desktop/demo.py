@@ -23,7 +23,7 @@ def _background(rng: np.random.Generator, w: int = WIDTH, h: int = HEIGHT) -> np
     """A soft gradient with texture, so SAM has something like a real scene to separate."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     base = np.stack([60 + 40 * x / w, 90 + 30 * y / h, 110 - 30 * x / w], axis=-1)
-    noise = cv2.GaussianBlur(rng.normal(0, 25, (h, w, 1)).astype(np.float32), (0, 0), 3)
+    noise = cv2.GaussianBlur(rng.normal(0, 25, (h, w)).astype(np.float32), (0, 0), 3)[..., None]
     return np.clip(base + noise, 0, 255).astype(np.uint8)
 
 
