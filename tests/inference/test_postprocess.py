@@ -1,0 +1,76 @@
+"""OpenCV mask clean-up: small holes filled, small islands removed, the same on every machine."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from videoseg_desktop.inference.postprocess import (
+    PostProcessing,
+    clean_mask,
+    fill_small_holes,
+    remove_small_islands,
+)
+
+
+def _square_with_holes() -> np.ndarray:
+    mask = np.zeros((100, 100), bool)
+    mask[10:90, 10:90] = True
+    mask[20:23, 20:23] = False  # 9 px hole
+    mask[50:60, 50:60] = False  # 100 px hole
+    return mask
+
+
+def test_small_holes_are_filled_and_big_ones_kept():
+    mask = _square_with_holes()
+    out = fill_small_holes(mask, 32)
+    assert out[20:23, 20:23].all()
+    assert not out[50:60, 50:60].any()
+    assert out.sum() == mask.sum() + 9
+    assert not mask[20:23, 20:23].any()  # input untouched
+
+
+def test_background_touching_the_border_is_never_a_hole():
+    mask = np.ones((50, 50), bool)
+    mask[0:2, 20:23] = False  # a 6 px notch at the top edge
+    assert not fill_small_holes(mask, 32)[0:2, 20:23].any()
+
+
+def test_small_islands_are_removed_but_the_largest_region_stays():
+    mask = np.zeros((100, 100), bool)
+    mask[10:40, 10:40] = True  # 900 px
+    mask[70:72, 70:72] = True  # 4 px island
+    out = remove_small_islands(mask, 32)
+    assert out[10:40, 10:40].all() and not out[70:72, 70:72].any()
+
+    tiny_object = np.zeros((100, 100), bool)
+    tiny_object[5:9, 5:9] = True  # 16 px, the only region: kept
+    tiny_object[50, 50] = True  # 1 px speck: removed
+    out = remove_small_islands(tiny_object, 32)
+    assert out.sum() == 16
+
+
+def test_diagonal_touch_keeps_a_region_whole():
+    mask = np.zeros((20, 20), bool)
+    mask[2:12, 2:12] = True  # 100 px
+    mask[12:14, 12:14] = True  # touches diagonally: same 8-connected region
+    assert remove_small_islands(mask, 32).sum() == mask.sum()
+
+
+def test_zero_thresholds_change_nothing():
+    mask = _square_with_holes()
+    mask[95, 95] = True
+    assert np.array_equal(clean_mask(mask, 0, 0), mask)
+    assert np.array_equal(PostProcessing(0, 0).apply(mask), mask)
+
+
+def test_default_post_processing_fills_and_removes():
+    mask = _square_with_holes()
+    mask[95, 95] = True
+    out = PostProcessing().apply(mask)
+    assert out.dtype == bool
+    assert out[20:23, 20:23].all() and not out[95, 95] and not out[50:60, 50:60].any()
+
+
+def test_empty_and_full_masks_survive():
+    assert not clean_mask(np.zeros((8, 8), bool), 32, 32).any()
+    assert clean_mask(np.ones((8, 8), bool), 32, 32).all()
