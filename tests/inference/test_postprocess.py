@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from videoseg_desktop.inference.postprocess import (
-    PostProcessing,
-    clean_mask,
-    fill_small_holes,
-    remove_small_islands,
-)
+from videoseg_desktop.inference.postprocess import PostProcessing, clean_mask, remove_small_islands
 
 
 def _square_with_holes() -> np.ndarray:
@@ -22,7 +17,7 @@ def _square_with_holes() -> np.ndarray:
 
 def test_small_holes_are_filled_and_big_ones_kept():
     mask = _square_with_holes()
-    out = fill_small_holes(mask, 32)
+    out = clean_mask(mask, 32, 0)
     assert out[20:23, 20:23].all()
     assert not out[50:60, 50:60].any()
     assert out.sum() == mask.sum() + 9
@@ -32,7 +27,7 @@ def test_small_holes_are_filled_and_big_ones_kept():
 def test_background_touching_the_border_is_never_a_hole():
     mask = np.ones((50, 50), bool)
     mask[0:2, 20:23] = False  # a 6 px notch at the top edge
-    assert not fill_small_holes(mask, 32)[0:2, 20:23].any()
+    assert not clean_mask(mask, 32, 0)[0:2, 20:23].any()
 
 
 def test_small_islands_are_removed_but_the_largest_region_stays():

@@ -4,7 +4,8 @@ sam2 does this on its low-resolution logits with its CUDA extension and silently
 extension is missing. We do it on the final full-resolution mask, on every machine:
 
 - a *hole* is a background region, 4-connected, that does not touch the image border; holes
-  smaller than ``fill_holes_below`` pixels are filled;
+  smaller than ``fill_holes_below`` pixels are filled (``core.mask_ops.fill_holes``, the same
+  operation the editor's "fill holes" uses);
 - an *island* is a foreground region, 8-connected; islands smaller than
   ``remove_islands_below`` pixels are removed, except the largest one, so that a small object
   never disappears entirely.
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from videoseg_desktop.core.mask_ops import fill_holes
+
 
 @dataclass(frozen=True)
 class PostProcessing:
@@ -32,27 +35,12 @@ class PostProcessing:
 
 def clean_mask(mask: np.ndarray, fill_holes_below: int, remove_islands_below: int) -> np.ndarray:
     """Fill small holes then remove small islands; returns a new boolean mask."""
-    out = np.asarray(mask, dtype=bool)
+    out = np.array(mask, dtype=bool)  # a copy: callers may keep the raw mask
     if fill_holes_below > 0:
-        out = fill_small_holes(out, fill_holes_below)
+        out = fill_holes(out, fill_holes_below)
     if remove_islands_below > 0:
         out = remove_small_islands(out, remove_islands_below)
     return out
-
-
-def fill_small_holes(mask: np.ndarray, max_area_exclusive: int) -> np.ndarray:
-    """Fill enclosed background regions with fewer than ``max_area_exclusive`` pixels."""
-    mask = np.asarray(mask, dtype=bool)
-    background = (~mask).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(background, connectivity=4)
-    if count <= 1:
-        return mask.copy()
-    small = stats[:, cv2.CC_STAT_AREA] < max_area_exclusive
-    small[0] = False  # label 0 is the foreground itself
-    small[_border_labels(labels)] = False
-    if not small.any():
-        return mask.copy()
-    return mask | small[labels]
 
 
 def remove_small_islands(mask: np.ndarray, max_area_exclusive: int) -> np.ndarray:
@@ -70,8 +58,3 @@ def remove_small_islands(mask: np.ndarray, max_area_exclusive: int) -> np.ndarra
     if not small.any():
         return mask.copy()
     return mask & ~small[labels]
-
-
-def _border_labels(labels: np.ndarray) -> np.ndarray:
-    edges = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    return np.unique(edges)
