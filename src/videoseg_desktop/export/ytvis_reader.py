@@ -1,0 +1,72 @@
+"""Reading YouTube-VIS files: videos with per-frame file names, one annotation per track."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.export.coco_reader import annotations_file, category_of, read_categories
+from videoseg_desktop.export.dataset import (
+    AnnotationSet,
+    Track,
+    VideoAnnotations,
+    normalise_segmentation,
+    positive_size,
+    require,
+)
+from videoseg_desktop.export.writer import check_relative_name, read_json
+
+
+def video_name(file_names: list[str], video_id: int) -> str:
+    """The folder all frames share (``car-shadow/00000.jpg`` -> ``car-shadow``), else ``video-<id>``."""
+    parents = {str(PurePosixPath(name).parent) for name in file_names}
+    if len(parents) == 1 and (parent := parents.pop()) not in ("", "."):
+        return parent
+    return f"video-{video_id}"
+
+
+def read_ytvis(path: Path) -> AnnotationSet:
+    source = annotations_file(path)
+    data = read_json(source, "YouTube-VIS")
+    if not isinstance(data, dict) or "videos" not in data or "annotations" not in data:
+        raise ExportError(f"{source} is not a YouTube-VIS file (no 'videos' and 'annotations')")
+    names = read_categories(data, source)
+    videos: dict[int, VideoAnnotations] = {}
+    for n, entry in enumerate(require(data, "videos", list, source.name)):
+        where = f"{source.name}: video #{n + 1}"
+        video_id = require(entry, "id", int, where)
+        if video_id in videos:
+            raise ExportError(f"{where}: video id {video_id} appears twice")
+        height, width = positive_size(entry, where)
+        file_names = require(entry, "file_names", list, where)
+        if not all(isinstance(f, str) for f in file_names):
+            raise ExportError(f"{where}: 'file_names' must be strings")
+        file_names = [check_relative_name(f) for f in file_names]
+        length = entry.get("length", len(file_names))
+        if not isinstance(length, int) or length != len(file_names):
+            raise ExportError(
+                f"{where}: 'length' {length} differs from {len(file_names)} file names"
+            )
+        videos[video_id] = VideoAnnotations(
+            video_name(file_names, video_id), height, width, length, file_names
+        )
+    for n, ann in enumerate(require(data, "annotations", list, source.name)):
+        where = f"{source.name}: annotation #{n + 1}"
+        video_id = require(ann, "video_id", int, where)
+        if video_id not in videos:
+            raise ExportError(f"{where}: video id {video_id} is not in 'videos'")
+        video = videos[video_id]
+        track = Track(ann.get("id", n + 1), category_of(names, ann, where))
+        segmentations = require(ann, "segmentations", list, where)
+        if len(segmentations) != video.length:
+            raise ExportError(
+                f"{where}: {len(segmentations)} segmentations for a video of {video.length} frames"
+            )
+        for frame, seg in enumerate(segmentations):
+            if seg is None:
+                continue
+            rle = normalise_segmentation(seg, video.height, video.width, f"{where}, frame {frame}")
+            if rle is not None:
+                track.masks[frame] = rle
+        video.tracks.append(track)
+    return AnnotationSet("ytvis", source, videos=list(videos.values()))
