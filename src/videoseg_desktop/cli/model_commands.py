@@ -1,0 +1,316 @@
+"""Model commands (`videoseg models list|download|import`) and `videoseg segment`.
+
+torch is imported only by the handlers that run a model, so `videoseg --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from videoseg_desktop.cli.common import add_project_arg, open_project
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.masks import rle_area, rle_bbox
+from videoseg_desktop.core.prompts import Box, Point
+from videoseg_desktop.core.records import MaskSource
+
+MODEL_OPTIONS_HELP = "model name (official: tiny, small, base_plus, large; or an imported name)"
+
+
+def register(sub) -> None:
+    models = sub.add_parser(
+        "models",
+        help="list, download or import SAM 2.1 checkpoints",
+        description="Manage SAM 2.1 checkpoints in the models folder "
+        "(the user cache, or $VIDEOSEG_MODELS_DIR).",
+    )
+    ops = models.add_subparsers(dest="op", metavar="OP", required=True)
+    op = ops.add_parser("list", help="show the models and whether they are downloaded")
+    op.add_argument("--json", action="store_true", help="print JSON")
+    op.set_defaults(handler=cmd_models_list)
+    op = ops.add_parser(
+        "download",
+        help="download official checkpoints",
+        description="Download official SAM 2.1 checkpoints from Meta, resuming an interrupted "
+        "download, and verify them (size, SHA-256, weights).",
+    )
+    op.add_argument("names", metavar="NAME", nargs="+", help="tiny, small, base_plus or large")
+    op.set_defaults(handler=cmd_models_download)
+    op = ops.add_parser(
+        "import",
+        help="import a checkpoint file (e.g. fine-tuned)",
+        description="Copy a SAM 2.1 checkpoint ({'model': state_dict}, as sam2 saves it) into the "
+        "models folder after checking that it loads safely into its architecture.",
+    )
+    op.add_argument("path", metavar="PATH", type=Path)
+    op.add_argument(
+        "--config", help="architecture: tiny, small, base_plus or large (default: detect)"
+    )
+    op.add_argument("--name", help="name to use it under (default: the file's name)")
+    op.set_defaults(handler=cmd_models_import)
+
+    seg = sub.add_parser(
+        "segment",
+        help="segment an object on one frame from clicks and/or a box",
+        description="Add point/box prompts to an object on one frame (creating the object and "
+        "its label if needed), run SAM 2.1 on all of that frame's prompts, and store the mask.",
+    )
+    add_project_arg(seg)
+    seg.add_argument("media_id", metavar="MEDIA_ID", type=int)
+    seg.add_argument("--frame", type=int, default=0, help="frame index (default 0)")
+    seg.add_argument(
+        "--object", dest="object_name", metavar="NAME", help="object name (default: a new object)"
+    )
+    seg.add_argument("--label", help="label of the object (created if missing)")
+    seg.add_argument(
+        "--point",
+        dest="points",
+        action="append",
+        default=[],
+        type=parse_point,
+        metavar="X,Y[,1|0]",
+        help="click in source pixels; 1 = on the object (default), 0 = not on it; repeatable",
+    )
+    seg.add_argument("--box", type=parse_box, metavar="X0,Y0,X1,Y1", help="box in source pixels")
+    add_model_options(seg)
+    seg.add_argument("--json", action="store_true", help="print the result as JSON")
+    seg.set_defaults(handler=cmd_segment)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model/--checkpoint/--image-size/--device/--precision (shared with the track commands)."""
+    parser.add_argument("--model", help=MODEL_OPTIONS_HELP + " (default: project setting)")
+    parser.add_argument("--checkpoint", type=Path, help="checkpoint file to load instead")
+    parser.add_argument(
+        "--image-size", type=int, help="model input size: 1024, or 512 for speed (default: project)"
+    )
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
+    parser.add_argument(
+        "--precision", default="auto", choices=("auto", "fp32", "bf16"), help="default: auto"
+    )
+
+
+def parse_point(text: str) -> Point:
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (2, 3) or (len(values) == 3 and values[2] not in (0, 1)):
+        raise argparse.ArgumentTypeError(f"expected X,Y or X,Y,1 or X,Y,0, got {text!r}")
+    return Point(values[0], values[1], positive=len(values) == 2 or values[2] == 1)
+
+
+def parse_box(text: str) -> Box:
+    try:
+        values = [float(p) for p in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"expected X0,Y0,X1,Y1, got {text!r}")
+    box = Box(*values).normalized()
+    if box.x0 == box.x1 or box.y0 == box.y1:
+        raise argparse.ArgumentTypeError(f"the box {text!r} is empty")
+    return box
+
+
+# -- models ---------------------------------------------------------------------------------
+
+
+def cmd_models_list(args) -> int:
+    from videoseg_desktop.inference.registry import list_models, models_dir
+
+    rows = list_models()
+    if args.json:
+        data = [
+            {
+                "name": r.name,
+                "config": r.config,
+                "size_bytes": r.size_bytes,
+                "downloaded": r.downloaded,
+                "imported": r.imported,
+                "path": str(r.path),
+            }
+            for r in rows
+        ]
+        print(json.dumps({"models_dir": str(models_dir()), "models": data}))
+        return 0
+    print(f"models folder: {models_dir()}")
+    print("name\tsize\tdownloaded\tpath")
+    for r in rows:
+        size = _mib(r.size_bytes) if r.size_bytes is not None else "-"
+        state = "yes" if r.downloaded else "no"
+        if r.imported:
+            state += " (imported)"
+        print(f"{r.name}\t{size}\t{state}\t{r.path}")
+    return 0
+
+
+def cmd_models_download(args) -> int:
+    from videoseg_desktop.inference.download import download_model
+    from videoseg_desktop.inference.registry import find_checkpoint, get_spec
+
+    specs = [get_spec(name) for name in args.names]  # unknown names fail before any download
+    for spec in specs:
+        present = find_checkpoint(spec.name)
+        if present is not None:
+            print(f"{spec.name}: already downloaded at {present}")
+            continue
+        progress = ByteProgress(f"downloading {spec.filename}")
+        try:
+            path = download_model(spec.name, progress)
+        finally:
+            progress.finish()
+        print(f"{spec.name}: saved to {path}")
+    return 0
+
+
+def cmd_models_import(args) -> int:
+    from videoseg_desktop.inference.checkpoint import import_checkpoint
+
+    path = import_checkpoint(args.path, args.config, args.name)
+    print(f"imported {args.path} to {path}")
+    return 0
+
+
+class ByteProgress:
+    """Download progress on stderr: redrawn in place on a terminal, every 10% otherwise."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.tty = sys.stderr.isatty()
+        self._shown = -1
+        self._width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        step = int(100 * done / total) if total else 0
+        if step == self._shown or (not self.tty and step % 10 and done != total):
+            return
+        self._shown = step
+        pct = f" {100 * done / total:5.1f}%" if total else ""
+        line = f"{self.what}: {_mib(done)} of {_mib(total) if total else '?'}{pct}"
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.tty and self._width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+# -- segment --------------------------------------------------------------------------------
+
+
+def cmd_segment(args) -> int:
+    from videoseg_desktop.inference.engine import SamEngine
+
+    if not args.points and args.box is None:
+        raise VideoSegError("give at least one --point or a --box")
+    with open_project(args) as project:
+        item = project.media.get(args.media_id)
+        if not 0 <= args.frame < item.frame_count:
+            raise VideoSegError(
+                f"frame {args.frame} is out of range: media {item.id} has {item.frame_count} frame(s)"
+            )
+        _check_inside(args.points, args.box, item.width, item.height)
+        obj = project.objects.find(item.id, args.object_name) if args.object_name else None
+        old_points, old_box = _stored_prompts(project, obj, args.frame)
+        if args.box is not None and old_box is not None:
+            old_box = None  # the new box replaces the frame's old one (one box per object)
+        points = old_points + list(args.points)
+        box = args.box if args.box is not None else old_box
+
+        engine = SamEngine.load(
+            model=args.model or project.settings.get("default_model") or "tiny",
+            checkpoint=args.checkpoint,
+            image_size=args.image_size or int(project.settings.get("image_size") or 1024),
+            device=args.device,
+            precision=args.precision,
+        )
+        with project.open_frames(item) as frames:
+            rgb = frames.read(args.frame)
+        started = time.perf_counter()
+        result = engine.image_session().predict((item.id, args.frame), rgb, points, box)
+        elapsed = time.perf_counter() - started
+
+        # Everything is computed: now one transaction writes prompts and mask, or nothing.
+        with project.transaction():
+            label = None
+            if args.label:
+                label = project.labels.get(args.label) or project.labels.add(args.label)
+            if obj is None:
+                obj = project.objects.add(
+                    item.id, label.id if label else None, name=args.object_name
+                )
+            elif label is not None and obj.label_id != label.id:
+                obj = project.objects.set_label(obj.id, label.id)
+            if args.box is not None:
+                for p in project.prompts.list(obj.id, args.frame):
+                    if p.kind == "box":
+                        project.prompts.delete(p.id)
+                project.prompts.add(obj.id, args.frame, "box", _box_coords(args.box), True)
+            for p in args.points:
+                project.prompts.add(obj.id, args.frame, "point", (p.x, p.y), p.positive)
+            project.masks.put(obj.id, args.frame, result.rle, MaskSource.CLICKED, engine.model_id)
+
+    report = {
+        "object_id": obj.id,
+        "object": obj.name,
+        "label": args.label,
+        "media_id": item.id,
+        "frame": args.frame,
+        "points": len(points),
+        "box": box is not None,
+        "area": rle_area(result.rle),
+        "bbox": rle_bbox(result.rle),
+        "score": round(result.score, 4),
+        "model": engine.model_id,
+        "device": engine.device,
+        "encode_s": round(result.encode_s, 3),
+        "predict_s": round(elapsed, 3),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"object {obj.id} ({obj.name}) frame {args.frame}: mask of {report['area']} px, "
+            f"predicted IoU {report['score']:.3f} ({engine.model_id} on {engine.device}, "
+            f"{elapsed:.2f} s)"
+        )
+    return 0
+
+
+def _stored_prompts(project, obj, frame: int) -> tuple[list[Point], Box | None]:
+    if obj is None:
+        return [], None
+    points, box = [], None
+    for p in project.prompts.list(obj.id, frame):
+        if p.kind == "point":
+            points.append(Point(p.coords[0], p.coords[1], p.positive))
+        else:
+            box = Box(*p.coords)
+    return points, box
+
+
+def _box_coords(box: Box) -> tuple[float, float, float, float]:
+    return (box.x0, box.y0, box.x1, box.y1)
+
+
+def _check_inside(points: list[Point], box: Box | None, width: int, height: int) -> None:
+    corners = [(p.x, p.y) for p in points]
+    if box is not None:
+        corners += [(box.x0, box.y0), (box.x1, box.y1)]
+    for x, y in corners:
+        if not (0 <= x <= width and 0 <= y <= height):
+            raise VideoSegError(f"prompt ({x:g}, {y:g}) lies outside the {width}x{height} frame")
