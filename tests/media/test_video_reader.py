@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 
+import av
 import numpy as np
 import pytest
 
@@ -118,3 +119,24 @@ def test_davis_sequence_random_access(davis_mp4):
         assert (reader.width, reader.height) == (854, 480)
         for i in order:
             assert np.array_equal(reader.read(i), reference[i]), f"DAVIS frame {i} differs"
+
+
+def test_damaged_packet_loses_only_its_keyframe_interval(tmp_path):
+    from tests.helpers.video import numbered_frames, write_video
+
+    path = write_video(numbered_frames(60), tmp_path / "ok.mp4", gop=12, bframes=2)
+    reference = decode_all(path)
+    with av.open(str(path)) as container:
+        keys = [p for p in container.demux(video=0) if p.size and p.is_keyframe]
+        pos, size = keys[2].pos, keys[2].size  # the keyframe of frames 24..35
+    data = bytearray(path.read_bytes())
+    data[pos + 8 : pos + size] = b"\xff" * (size - 8)
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    with VideoReader(damaged) as reader:
+        assert len(reader) == 60
+        for i in [5, 40, 59, 0, 36, 12]:
+            assert np.array_equal(reader.read(i), reference[i]), f"frame {i} differs"
+        with pytest.raises(MediaError, match="frame 30 cannot be decoded"):
+            reader.read(30)
+        assert np.array_equal(reader.read(37), reference[37])

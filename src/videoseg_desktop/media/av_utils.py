@@ -47,9 +47,13 @@ def open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream
     return container, stream
 
 
-def configure_decoder(stream: av.video.stream.VideoStream) -> None:
-    """Let FFmpeg pick frame and/or slice threads: the fastest choice measured on 2 cores."""
-    stream.thread_type = "AUTO"
+def configure_decoder(stream: av.video.stream.VideoStream, thread_type: str = "AUTO") -> None:
+    """Decoder threading: "AUTO" lets FFmpeg use frame and slice threads (one per core + 1).
+
+    Seeking flushes the frame-thread pipeline, but random access decodes dozens of frames
+    per seek on long keyframe intervals, so threads pay off (see benchmarks/bench_media.py).
+    """
+    stream.thread_type = thread_type
 
 
 def reason(exc: BaseException) -> str:

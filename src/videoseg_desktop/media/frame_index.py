@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,13 +30,14 @@ from videoseg_desktop.media.av_utils import clockwise_rotation, open_video, reas
 INDEX_VERSION = 1
 
 
-@dataclass
+@dataclass(eq=False)
 class FrameIndex:
     pts: np.ndarray  # int64, one per frame, in display order (strictly increasing)
     keyframe: np.ndarray  # bool, True where decoding can start
     time_base: Fraction  # seconds per pts unit
     rotation: int  # clockwise degrees to display upright: 0, 90, 180 or 270
     decode_order: bool = False  # see module docstring
+    _keys: np.ndarray = field(init=False, repr=False)  # frame numbers of the keyframes
 
     def __post_init__(self) -> None:
         self.pts = np.asarray(self.pts, dtype=np.int64)
@@ -48,14 +49,15 @@ class FrameIndex:
             # (a stream that opens on a non-keyframe still decodes from its start).
             self.keyframe = self.keyframe.copy()
             self.keyframe[0] = True
+        self._keys = np.flatnonzero(self.keyframe)
 
     def __len__(self) -> int:
         return int(self.pts.shape[0])
 
     def keyframe_at_or_before(self, i: int) -> int:
         """Frame number of the last keyframe at or before frame ``i``."""
-        keys = np.flatnonzero(self.keyframe[: i + 1])
-        return int(keys[-1]) if len(keys) else 0
+        at = int(np.searchsorted(self._keys, i, side="right")) - 1
+        return int(self._keys[at]) if at >= 0 else 0
 
     def frame_of_pts(self, pts: int) -> int | None:
         """Frame number whose timestamp is exactly ``pts``, or None."""

@@ -28,6 +28,9 @@ from videoseg_desktop.media.av_utils import (
 )
 from videoseg_desktop.media.frame_index import FrameIndex, build_frame_index
 
+# Converted frames kept for repeated reads of the same frame (redraws, inference after display);
+# fewer than the decoded ones, since RGB takes twice the memory of YUV 4:2:0.
+_RGB_CACHE_FRAMES = 4
 # Continuing to decode forward beats a seek unless the target's keyframe lies this many frames
 # past the current position (a seek refills the decoder's frame-thread pipeline).
 _SEEK_COST_FRAMES = 4
@@ -39,10 +42,22 @@ class _Overshoot(Exception):
 
 
 class VideoReader:
-    """Random and sequential RGB access to the frames of one video. Thread-safe."""
+    """Random and sequential RGB access to the frames of one video. Thread-safe.
 
-    def __init__(self, path: Path, index: FrameIndex | None = None, cache_size: int = 16):
+    ``cache_size``: decoded frames kept around the playhead (YUV, ~1.5 bytes per pixel:
+    3 MB each at 1080p). ``thread_type``: FFmpeg decoder threading ("AUTO", "FRAME",
+    "SLICE" or "NONE").
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        index: FrameIndex | None = None,
+        cache_size: int = 16,
+        thread_type: str = "AUTO",
+    ):
         self.path = Path(path)
+        self._thread_type = thread_type
         self.index = index if index is not None else build_frame_index(self.path)
         if len(self.index) == 0:
             raise MediaError(f"{self.path.name} contains no video frames.")
@@ -85,7 +100,7 @@ class VideoReader:
             if cached is None:
                 cached = frame_to_rgb(self._frame(i), self.index.rotation)
                 self._rgb[i] = cached
-                while len(self._rgb) > self._cache_size:
+                while len(self._rgb) > min(self._cache_size, _RGB_CACHE_FRAMES):
                     self._rgb.popitem(last=False)
             else:
                 self._rgb.move_to_end(i)
@@ -94,6 +109,8 @@ class VideoReader:
     def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Frames ``start`` .. ``stop - 1`` in order, decoded in one forward pass."""
         stop = len(self) if stop is None else min(int(stop), len(self))
+        if int(start) >= stop:
+            return
         for i in range(self._check(start), stop):
             with self._lock:
                 frame = self._frame(i)
@@ -191,7 +208,7 @@ class VideoReader:
 
     def _open(self) -> None:
         self._container, self._stream = open_video(self.path)
-        configure_decoder(self._stream)
+        configure_decoder(self._stream, self._thread_type)
         self._fresh = True
         self._frames = None
         self._clean_from = _NOT_YET
@@ -208,7 +225,13 @@ class VideoReader:
                 self._clean_from = self._keyframe_number(packet)
                 if index.decode_order and self._clean_from != _NOT_YET:
                     count = self._clean_from
-            for frame in packet.decode():
+            try:
+                decoded = packet.decode()
+            except av.InvalidDataError:
+                # A damaged packet: its picture is lost, later keyframes still decode. The
+                # frames it should have produced are then missing, which _frame reports.
+                continue
+            for frame in decoded:
                 if index.decode_order:
                     if count is None:
                         continue
