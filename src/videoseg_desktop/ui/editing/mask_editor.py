@@ -1,0 +1,197 @@
+"""The link between editing tools and the project: which mask is edited, and how edits land.
+
+Tools ask ``begin()`` for an ``EditTarget`` (a private, writable copy of the selected object's
+mask on the current frame or video frame), change it however they like, and hand it back to
+``commit()``. A commit is one undoable step on the session's QUndoStack (the same stack as the
+prompts), written to the store at once as RLE with source "edited". Clean-up actions are commits
+of a pure function of the current mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor
+
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.masks import decode_rle, encode_rle
+from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.ui.undo_commands import AddObjectCommand, ReplaceMaskCommand, push_command
+
+NONE = -1
+MIN_BRUSH, MAX_BRUSH = 1, 1000  # brush diameter, image pixels
+DEFAULT_BRUSH = 20
+BRUSH_STEP = 1.25  # `[` / `]` and one wheel notch change the size by this factor
+DEFAULT_COLOR = QColor("#9E9E9E")
+
+
+@dataclass
+class EditTarget:
+    """What a gesture edits. ``object_id`` is NONE when the gesture will create an object."""
+
+    object_id: int
+    media_id: int
+    frame: int
+    mask: np.ndarray  # H x W bool, the tool's own copy
+    color: QColor
+
+
+class MaskEditor(QObject):
+    brushSizeChanged = Signal(int)
+    edited = Signal(int, int)  # object id, frame: a hand edit was stored
+    statusMessage = Signal(str)
+    errorOccurred = Signal(str)
+
+    def __init__(self, session, canvas, presenter=None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session, self.canvas, self.presenter = session, canvas, presenter
+        self._brush = DEFAULT_BRUSH
+        self._hidden_overlay: int | None = None
+
+    # -- brush size ------------------------------------------------------------------------
+    @property
+    def brush_size(self) -> int:
+        """Brush diameter in image pixels."""
+        return self._brush
+
+    @property
+    def brush_radius(self) -> float:
+        return self._brush / 2.0
+
+    def set_brush_size(self, size: int) -> None:
+        size = int(min(max(round(size), MIN_BRUSH), MAX_BRUSH))
+        if size != self._brush:
+            self._brush = size
+            self.brushSizeChanged.emit(size)
+
+    def step_brush(self, steps: float) -> None:
+        """Grow (steps > 0) or shrink the brush geometrically, by at least one pixel."""
+        if steps == 0:
+            return
+        target = self._brush * BRUSH_STEP**steps
+        if steps > 0:
+            self.set_brush_size(max(self._brush + 1, round(target)))
+        else:
+            self.set_brush_size(min(self._brush - 1, round(target)))
+
+    # -- targets ---------------------------------------------------------------------------
+    def image_shape(self) -> tuple[int, int] | None:
+        if self.session.media is None or not self.canvas.has_image():
+            return None
+        rect = self.canvas.image_rect()
+        return int(rect.height()), int(rect.width())
+
+    def selected_object(self) -> int:
+        oid = self.session.object_id
+        return oid if oid != NONE and self.session.has_object(oid) else NONE
+
+    def current_mask(self, object_id: int) -> np.ndarray | None:
+        """The stored mask of ``object_id`` on the current frame (shared: do not write to it)."""
+        if object_id == NONE:
+            return None
+        if self.presenter is not None:
+            mask = self.presenter.current_mask(object_id)
+            if mask is not None:
+                return mask
+        record = self.session.project.masks.get(object_id, self.session.frame)
+        return None if record is None else decode_rle(record.rle)
+
+    def begin(self, create: bool) -> EditTarget | None:
+        """A writable copy of the selected object's mask, or an empty one for a new object.
+
+        ``create``: with no object selected, edit an empty mask that becomes a new object on
+        commit (brush, polygon); otherwise (eraser, cut) there is nothing to edit.
+        """
+        shape = self.image_shape()
+        if shape is None:
+            return None
+        object_id = self.selected_object()
+        if object_id == NONE and not create:
+            self.statusMessage.emit("Select an object to edit its mask")
+            return None
+        mask = self.current_mask(object_id)
+        if mask is None or mask.shape != shape:
+            mask = np.zeros(shape, dtype=bool)
+        else:
+            mask = np.array(mask, dtype=bool, order="C")
+        return EditTarget(
+            object_id, self.session.media_id, self.session.frame, mask, self.color_of(object_id)
+        )
+
+    def color_of(self, object_id: int) -> QColor:
+        item = self.canvas.overlays.get(object_id)
+        if item is not None:
+            return item.color
+        label = self.session.label_by_id(self.session.label_id)
+        return QColor(label.color) if label is not None else QColor(DEFAULT_COLOR)
+
+    # -- the selected overlay while a gesture runs -----------------------------------------
+    def hide_overlay(self, object_id: int) -> None:
+        """Hide the stored overlay while a tool shows the mask being edited instead."""
+        if object_id in self.canvas.overlays:
+            self.canvas.overlays[object_id].setVisible(False)
+            self._hidden_overlay = object_id
+
+    def restore_overlay(self) -> None:
+        oid, self._hidden_overlay = self._hidden_overlay, None
+        if oid is not None and oid in self.canvas.overlays:
+            self.canvas.set_overlay_visible(oid, oid not in self.session.hidden)
+
+    # -- commits ---------------------------------------------------------------------------
+    def commit(self, target: EditTarget, mask: np.ndarray, text: str) -> bool:
+        """Store ``mask`` as the target's edited mask, as one undo step; False if nothing changed.
+
+        The edit is refused (with a message) when the user moved to another media or frame
+        since the gesture began.
+        """
+        session = self.session
+        if (session.media_id, session.frame) != (target.media_id, target.frame):
+            self.errorOccurred.emit(f"{text}: the frame changed during the edit; nothing saved")
+            return False
+        mask = np.ascontiguousarray(mask, dtype=bool)
+        before = self.current_mask(target.object_id) if target.object_id != NONE else None
+        if before is None and not mask.any():
+            return False
+        if before is not None and np.array_equal(before, mask):
+            return False
+        rle = encode_rle(mask)
+        stack = session.undo_stack
+        macro = target.object_id == NONE
+        try:
+            if macro:
+                stack.beginMacro(text)
+                label = session.label_id if session.label_id != NONE else None
+                added = push_command(session, AddObjectCommand(session, target.media_id, label))
+                target.object_id = added.record.id
+            if self.presenter is not None:  # the canvas reuses the array: no 4K decode
+                self.presenter.prime(target.object_id, target.frame, mask, rle["counts"])
+            push_command(
+                session,
+                ReplaceMaskCommand(
+                    session, target.object_id, target.frame, rle, MaskSource.EDITED, text=text
+                ),
+            )
+        except VideoSegError as exc:
+            self.errorOccurred.emit(f"{text}: {exc}")
+            return False
+        finally:
+            if macro:
+                stack.endMacro()
+        self.edited.emit(target.object_id, target.frame)
+        return True
+
+    def apply(self, operation: Callable[[np.ndarray], np.ndarray], text: str) -> bool:
+        """Replace the selected object's mask with ``operation(mask)`` (a clean-up action)."""
+        target = self.begin(create=False)
+        if target is None:
+            return False
+        if target.object_id != NONE and self.current_mask(target.object_id) is None:
+            self.statusMessage.emit(f"{text}: the selected object has no mask on this frame")
+            return False
+        changed = self.commit(target, operation(target.mask), text)
+        if not changed:
+            self.statusMessage.emit(f"{text}: nothing to change")
+        return changed
