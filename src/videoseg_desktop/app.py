@@ -1,0 +1,107 @@
+"""``videoseg-desktop [PATH]``: builds the application, its shared inference client and the window.
+
+torch is not imported here: the window appears first, and the inference worker imports the
+model code on its own thread afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from videoseg_desktop import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="videoseg-desktop",
+        description="Annotate images and videos with SAM 2.1. Opens PATH, a project folder or "
+        "its project.vseg, or shows the start page.",
+    )
+    parser.add_argument("path", nargs="?", help="project folder or project.vseg to open")
+    parser.add_argument("--model", help="model name (tiny, small, base_plus, large or imported)")
+    parser.add_argument("--checkpoint", help="use the weights in this checkpoint file")
+    parser.add_argument("--image-size", type=int, choices=(256, 512, 1024), help="model input size")
+    parser.add_argument("--device", help="cuda, cuda:N, mps or cpu (default: best available)")
+    parser.add_argument(
+        "--new-instance", action="store_true", help="do not hand PATH to a running window"
+    )
+    parser.add_argument("--version", action="version", version=f"videoseg-desktop {__version__}")
+    return parser
+
+
+def _icon_dirs() -> list[Path]:
+    bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller puts resources/ next to the code
+    dirs = [Path(bundle) / "resources" / "icons"] if bundle else []
+    return dirs + [Path(__file__).resolve().parents[2] / "resources" / "icons"]
+
+
+def app_icon():
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for folder in _icon_dirs():
+        for size in (16, 24, 32, 48, 64, 128, 256, 512):
+            png = folder / f"videoseg-desktop-{size}.png"
+            if png.is_file():
+                icon.addFile(str(png))
+        if not icon.isNull():
+            break
+    return icon
+
+
+def open_window(context, path: str | None = None):
+    from videoseg_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(context)
+    window.setWindowIcon(app_icon())
+    context.windows.append(window)
+    window.show()
+    if path:
+        window.open_project(path)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PySide6.QtWidgets import QApplication
+
+    from videoseg_desktop.ui.app_context import AppContext, AppOptions
+    from videoseg_desktop.ui.single_instance import InstanceServer, forward_to_running_instance
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("VideoSeg Desktop")
+    app.setOrganizationName("VideoSeg")
+    app.setWindowIcon(app_icon())
+    path = str(Path(args.path).expanduser().absolute()) if args.path else None
+
+    server = None
+    if not args.new_instance:
+        running = forward_to_running_instance([path] if path else [])
+        if running and path:
+            return 0  # the running instance opens it in a new window
+        if not running:
+            server = InstanceServer()
+            server.listen()
+
+    context = AppContext(
+        AppOptions.from_env(
+            model=args.model,
+            checkpoint=args.checkpoint,
+            image_size=args.image_size,
+            device=args.device,
+        )
+    )
+    open_window(context, path)
+    if server is not None:
+        server.open_requested.connect(lambda p: open_window(context, p))
+    app.aboutToQuit.connect(context.shutdown)
+    code = app.exec()
+    if server is not None:
+        server.close()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Getting the model ready: a progress dialog while it loads; when its checkpoint is missing,
+an offer to download it (with progress and cancel) or to choose a file; plain words offline.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+from videoseg_desktop.inference.registry import OFFICIAL_MODELS
+from videoseg_desktop.ui.inference_client import InferenceClient
+from videoseg_desktop.ui.inference_jobs import DownloadAnswer, DownloadJob
+from videoseg_desktop.ui.inference_worker import ERROR, LOADING
+
+OFFLINE_HINTS = ("urlopen error", "Name or service not known", "Temporary failure", "unreachable")
+
+
+def plain_download_error(message: str) -> str:
+    """Say "no network" plainly when that is what happened, keeping the manual instructions."""
+    if any(hint in message for hint in OFFLINE_HINTS):
+        return "This computer seems to be offline, so the model cannot be downloaded.\n\n" + message
+    return message
+
+
+class ModelSetupFlow(QObject):
+    """Owns the model-related dialogs of one window."""
+
+    messageShown = Signal(str)
+
+    def __init__(self, client: InferenceClient, parent_widget: QWidget):
+        super().__init__(parent_widget)
+        self.client, self.parent_widget = client, parent_widget
+        self.loading_dialog: QProgressDialog | None = None
+        self.download_dialog: QProgressDialog | None = None
+        self.missing_box: QMessageBox | None = None
+        self._download_id = 0
+        client.stateChanged.connect(self._on_state)
+        client.modelMissing.connect(self.offer_download)
+        client.progress.connect(self._on_progress)
+        client.answered.connect(self._on_answer)
+        client.failed.connect(self._on_failed)
+
+    # -- loading ---------------------------------------------------------------------------
+    def _on_state(self, state: str, detail: str) -> None:
+        if state == LOADING:
+            if self.loading_dialog is None:
+                dialog = QProgressDialog(
+                    "Loading the segmentation model…", None, 0, 0, self.parent_widget
+                )
+                dialog.setWindowTitle("Loading model")
+                dialog.setMinimumDuration(400)
+                dialog.setWindowModality(Qt.WindowModality.NonModal)
+                # Keep the keyboard with the canvas: the user may go on working meanwhile.
+                dialog.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+                self.loading_dialog = dialog
+            self.loading_dialog.setLabelText(f"Loading the segmentation model ({detail})…")
+            self.loading_dialog.setValue(0)
+            return
+        if self.loading_dialog is not None:
+            self.loading_dialog.reset()
+            self.loading_dialog.close()
+            self.loading_dialog.deleteLater()
+            self.loading_dialog = None
+        if state == ERROR and self.parent_widget.isActiveWindow():
+            self.messageShown.emit(f"The model could not be loaded: {detail}")
+
+    # -- missing checkpoint ----------------------------------------------------------------
+    def offer_download(self, model: str, message: str) -> None:
+        if self.missing_box is not None:
+            return
+        spec = OFFICIAL_MODELS.get(model)
+        size = f" ({spec.size_bytes / 1e6:.0f} MB)" if spec else ""
+        box = QMessageBox(self.parent_widget)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Model not downloaded")
+        box.setText(f"The {model} model is not on this computer yet.")
+        box.setInformativeText(
+            f"Download it now{size}, or choose a checkpoint file you already have."
+        )
+        box.setDetailedText(message)
+        download = box.addButton(f"Download{size}", QMessageBox.ButtonRole.AcceptRole)
+        choose = box.addButton("Choose file…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        self.missing_box = box
+
+        def finished(_result) -> None:
+            clicked = box.clickedButton()
+            self.missing_box = None
+            box.deleteLater()
+            if clicked is download:
+                self.start_download(model)
+            elif clicked is choose:
+                self.choose_file()
+
+        box.finished.connect(finished)
+        box.open()
+
+    def start_download(self, model: str) -> None:
+        dialog = QProgressDialog(
+            f"Downloading the {model} model…", "Cancel", 0, 100, self.parent_widget
+        )
+        dialog.setWindowTitle("Downloading model")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.client.cancel)
+        self.download_dialog = dialog
+        self._download_id = self.client.download(model)
+        dialog.show()
+
+    def choose_file(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self.parent_widget,
+                "Choose a SAM 2.1 checkpoint",
+                "",
+                "Checkpoints (*.pt *.pth);;All files (*)",
+            )
+        if not path:
+            return
+        from dataclasses import replace
+
+        self.client.configure(replace(self.client.config, checkpoint=path))
+        self.client.retry_load()
+
+    def _on_progress(self, request_id: int, done: int, total: int, text: str) -> None:
+        if request_id != self._download_id or self.download_dialog is None:
+            return
+        if total > 0:
+            self.download_dialog.setMaximum(1000)
+            self.download_dialog.setValue(int(1000 * done / total))
+            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+        else:
+            self.download_dialog.setMaximum(0)
+            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} MB")
+
+    def _on_answer(self, answer) -> None:
+        if isinstance(answer, DownloadAnswer) and answer.request_id == self._download_id:
+            self._close_download()
+            self.client.retry_load()
+
+    def _on_failed(self, job, message: str) -> None:
+        if isinstance(job, DownloadJob) and job.request_id == self._download_id:
+            self._close_download()
+            QMessageBox.warning(
+                self.parent_widget, "Download failed", plain_download_error(message)
+            )
+
+    def _close_download(self) -> None:
+        if self.download_dialog is not None:
+            self.download_dialog.close()
+            self.download_dialog.deleteLater()
+            self.download_dialog = None

@@ -1,0 +1,204 @@
+"""What the window is looking at: the open project, the current media, frame, object and label.
+
+Views observe the session's signals and the store's events; every change of what is current is
+written to ``project.ui_state`` so that reopening the project shows the same place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.records import Label, MediaItem, ObjectRecord
+from videoseg_desktop.ui.store_events import StoreEvents
+
+log = logging.getLogger(__name__)
+NONE = -1
+
+
+class ProjectSession(QObject):
+    mediaChanged = Signal(int)  # current media id, or -1
+    frameChanged = Signal(int)
+    objectChanged = Signal(int)  # selected object id, or -1 (the next click starts a new one)
+    labelChanged = Signal(int)  # label for new objects, or -1
+    visibilityChanged = Signal()
+    errorOccurred = Signal(str)
+
+    def __init__(self, project, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = project
+        self.events = StoreEvents(project, self)
+        self.undo_stack = QUndoStack(self)
+        self.media_id = NONE
+        self.frame = 0
+        self.object_id = NONE
+        self.label_id = NONE
+        self.hidden: set[int] = set()
+        self._media: MediaItem | None = None
+        self._frames = None  # frame source of the current media
+        self._image: tuple[tuple[int, int], np.ndarray] | None = None
+        self.events.mediaChanged.connect(self._on_media_rows)
+        self.events.objectsChanged.connect(self._on_objects)
+        self.events.labelsChanged.connect(self._on_labels)
+
+    # -- state -----------------------------------------------------------------------------
+    def restore(self) -> None:
+        """Go back to where the last session left off (or to the first media and label)."""
+        state = self.project.ui_state
+        labels = self.project.labels.list()
+        label_id = _int(state.get("label_id"), NONE)
+        if label_id not in {lb.id for lb in labels}:
+            label_id = labels[0].id if labels else NONE
+        self.set_label(label_id)
+        try:
+            self.hidden = set(json.loads(state.get("hidden_objects") or "[]"))
+        except ValueError:
+            self.hidden = set()
+        media_id = _int(state.get("media_id"), NONE)
+        ids = self.project.media.ids()
+        if media_id not in ids:
+            media_id = ids[0] if ids else NONE
+        frame = _int(state.get("frame"), 0)
+        self.set_media(media_id, frame)
+        object_id = _int(state.get("object_id"), NONE)
+        if object_id != NONE and self.has_object(object_id):
+            self.set_object(object_id)
+
+    def set_media(self, media_id: int, frame: int = 0) -> None:
+        if media_id == self.media_id and media_id != NONE:
+            self.set_frame(frame)
+            return
+        self._close_frames()
+        self.media_id, self._media = NONE, None
+        if media_id != NONE:
+            try:
+                self._media = self.project.media.get(media_id)
+                self.media_id = media_id
+            except VideoSegError as exc:
+                self.errorOccurred.emit(str(exc))
+        count = self._media.frame_count if self._media else 1
+        self.frame = min(max(int(frame), 0), max(count - 1, 0))
+        self.object_id = NONE
+        self._save("media_id", self.media_id)
+        self._save("frame", self.frame)
+        self.mediaChanged.emit(self.media_id)
+        self.objectChanged.emit(NONE)
+
+    def set_frame(self, frame: int) -> None:
+        count = self._media.frame_count if self._media else 1
+        frame = min(max(int(frame), 0), max(count - 1, 0))
+        if frame == self.frame:
+            return
+        self.frame = frame
+        self._save("frame", frame)
+        self.frameChanged.emit(frame)
+
+    def set_object(self, object_id: int) -> None:
+        if object_id == self.object_id:
+            return
+        self.object_id = object_id
+        self._save("object_id", object_id)
+        self.objectChanged.emit(object_id)
+
+    def set_label(self, label_id: int) -> None:
+        if label_id == self.label_id:
+            return
+        self.label_id = label_id
+        self._save("label_id", label_id)
+        self.labelChanged.emit(label_id)
+
+    def set_hidden(self, object_id: int, hidden: bool) -> None:
+        if hidden == (object_id in self.hidden):
+            return
+        (self.hidden.add if hidden else self.hidden.discard)(object_id)
+        self._save("hidden_objects", json.dumps(sorted(self.hidden)))
+        self.visibilityChanged.emit()
+
+    def _save(self, key: str, value) -> None:
+        if self.project.read_only:
+            return
+        try:
+            self.project.ui_state.set(key, str(value))
+        except VideoSegError as exc:  # the view state is a convenience: never block on it
+            log.warning("could not save %s: %s", key, exc)
+
+    # -- reads -----------------------------------------------------------------------------
+    @property
+    def media(self) -> MediaItem | None:
+        return self._media
+
+    def objects(self) -> list[ObjectRecord]:
+        return self.project.objects.list(self.media_id) if self.media_id != NONE else []
+
+    def labels(self) -> list[Label]:
+        return self.project.labels.list()
+
+    def label_by_id(self, label_id: int | None) -> Label | None:
+        if label_id is None or label_id == NONE:
+            return None
+        return self.project.labels.by_id(label_id)
+
+    def image(self) -> np.ndarray | None:
+        """The current frame as RGB uint8 (cached until the media or frame changes)."""
+        if self._media is None:
+            return None
+        key = (self.media_id, self.frame)
+        if self._image is not None and self._image[0] == key:
+            return self._image[1]
+        if self._frames is None:
+            self._frames = self.project.open_frames(self._media)
+        rgb = self._frames.read(self.frame)
+        self._image = (key, rgb)
+        return rgb
+
+    def media_ids(self) -> list[int]:
+        return self.project.media.ids()
+
+    def has_object(self, object_id: int) -> bool:
+        return any(o.id == object_id for o in self.objects())
+
+    # -- store events ----------------------------------------------------------------------
+    def _on_media_rows(self, ids: tuple) -> None:
+        if self.media_id == NONE or (ids and self.media_id not in ids):
+            return
+        try:
+            self._media = self.project.media.get(self.media_id)
+        except VideoSegError:  # deleted: move to a neighbour
+            remaining = self.project.media.ids()
+            later = [i for i in remaining if i > self.media_id]
+            self.media_id = NONE
+            self.set_media(later[0] if later else (remaining[-1] if remaining else NONE))
+
+    def _on_objects(self, ids: tuple) -> None:
+        if self.object_id != NONE and not self.has_object(self.object_id):
+            self.set_object(NONE)
+
+    def _on_labels(self, ids: tuple) -> None:
+        labels = self.project.labels.list()
+        if self.label_id not in {lb.id for lb in labels}:
+            self.set_label(labels[0].id if labels else NONE)
+
+    def _close_frames(self) -> None:
+        if self._frames is not None:
+            try:
+                self._frames.close()
+            except Exception:  # closing a reader must never take the window down
+                log.exception("closing frames")
+        self._frames, self._image = None, None
+
+    def close(self) -> None:
+        self._close_frames()
+        self.events.close()
+        self.undo_stack.clear()
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
