@@ -35,6 +35,7 @@ class BrushTool(CanvasTool):
         self._target: EditTarget | None = None
         self._live: LiveMaskItem | None = None
         self._last: tuple[float, float] | None = None
+        self._dirty: mask_ops.Rect | None = None  # what this stroke may have changed
         self._stroke_erases = erase
         self._hover_erases = erase
         editor.brushSizeChanged.connect(lambda _size: self._update_cursor())
@@ -110,19 +111,21 @@ class BrushTool(CanvasTool):
             self._live.mask, self._last, point, self.editor.brush_radius, not self._stroke_erases
         )
         self._live.mark_dirty(rect)
+        self._dirty = mask_ops.union_rect(self._dirty, rect)
         self._last = point
 
     def _finish(self) -> None:
-        target, live = self._target, self._live
+        target, live, region = self._target, self._live, self._dirty
         mask = live.copy_mask()
         self._end_stroke()
         text = "Eraser stroke" if self._stroke_erases else "Brush stroke"
-        self.editor.commit(target, mask, text)
+        if region is not None:  # a stroke wholly outside the image changes nothing
+            self.editor.commit(target, mask, text, region)
 
     def _end_stroke(self) -> None:
         if self._live is not None and self._live.scene() is not None:
             self._live.scene().removeItem(self._live)
-        self._live, self._target, self._last = None, None, None
+        self._live, self._target, self._last, self._dirty = None, None, None, None
         self.editor.restore_overlay()
 
     # -- cursor ----------------------------------------------------------------------------

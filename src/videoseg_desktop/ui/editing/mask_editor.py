@@ -141,11 +141,18 @@ class MaskEditor(QObject):
             self.canvas.set_overlay_visible(oid, oid not in self.session.hidden)
 
     # -- commits ---------------------------------------------------------------------------
-    def commit(self, target: EditTarget, mask: np.ndarray, text: str) -> bool:
+    def commit(
+        self,
+        target: EditTarget,
+        mask: np.ndarray,
+        text: str,
+        region: tuple[int, int, int, int] | None = None,
+    ) -> bool:
         """Store ``mask`` as the target's edited mask, as one undo step; False if nothing changed.
 
-        The edit is refused (with a message) when the user moved to another media or frame
-        since the gesture began.
+        ``region`` (x0, y0, x1, y1), when given, is the only part of the mask the gesture could
+        change, so only it is compared with the stored mask. The edit is refused (with a
+        message) when the user moved to another media or frame since the gesture began.
         """
         session = self.session
         if (session.media_id, session.frame) != (target.media_id, target.frame):
@@ -155,7 +162,7 @@ class MaskEditor(QObject):
         before = self.current_mask(target.object_id) if target.object_id != NONE else None
         if before is None and not mask.any():
             return False
-        if before is not None and np.array_equal(before, mask):
+        if before is not None and _unchanged(before, mask, region):
             return False
         rle = encode_rle(mask)
         stack = session.undo_stack
@@ -195,3 +202,12 @@ class MaskEditor(QObject):
         if not changed:
             self.statusMessage.emit(f"{text}: nothing to change")
         return changed
+
+
+def _unchanged(before: np.ndarray, after: np.ndarray, region) -> bool:
+    if before.shape != after.shape:
+        return False
+    if region is None:
+        return np.array_equal(before, after)
+    x0, y0, x1, y1 = region
+    return np.array_equal(before[y0:y1, x0:x1], after[y0:y1, x0:x1])
