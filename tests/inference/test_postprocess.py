@@ -69,3 +69,51 @@ def test_default_post_processing_fills_and_removes():
 def test_empty_and_full_masks_survive():
     assert not clean_mask(np.zeros((8, 8), bool), 32, 32).any()
     assert clean_mask(np.ones((8, 8), bool), 32, 32).all()
+
+
+def _reference(mask: np.ndarray, holes: int, islands: int) -> np.ndarray:
+    """The plain definition: label the whole frame (holes via core.mask_ops)."""
+    import cv2
+
+    from videoseg_desktop.core.mask_ops import fill_holes
+
+    out = fill_holes(mask, holes) if holes else mask.copy()
+    if islands:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            out.astype(np.uint8), connectivity=8
+        )
+        small = stats[:, cv2.CC_STAT_AREA] < islands
+        small[0] = False
+        if count > 1 and small[1:].all():
+            small[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))] = False
+        out = out & ~small[labels]
+    return out
+
+
+def _tied_all_small(mask: np.ndarray, holes: int, islands: int) -> bool:
+    """Every region is small and two share the largest area: which one stays is arbitrary."""
+    import cv2
+
+    from videoseg_desktop.core.mask_ops import fill_holes
+
+    filled = fill_holes(mask, holes) if holes else mask
+    _, _, stats, _ = cv2.connectedComponentsWithStats(filled.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return len(areas) > 1 and (areas < islands).all() and (areas == areas.max()).sum() > 1
+
+
+def test_crop_based_clean_up_equals_whole_frame_labelling():
+    import cv2
+
+    rng = np.random.default_rng(1)
+    compared = 0
+    for _ in range(300):
+        h, w = rng.integers(20, 160, size=2)
+        noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), rng.uniform(0.6, 4))
+        mask = noise > np.quantile(noise, rng.uniform(0.2, 0.9))
+        holes, islands = (int(v) for v in rng.choice([0, 1, 2, 5, 20, 60], size=2))
+        if _tied_all_small(mask, holes, islands):
+            continue
+        compared += 1
+        assert np.array_equal(clean_mask(mask, holes, islands), _reference(mask, holes, islands))
+    assert compared > 250

@@ -141,6 +141,7 @@ class ImageSession:
         self.cache = EmbeddingCache(cache_bytes)
         self.postprocessing = postprocessing or PostProcessing()
         self.model_lock = model_lock or threading.RLock()
+        self._dense_pe = None  # the decoder's positional encoding: constant, so made once
 
     @property
     def low_res_size(self) -> int:
@@ -311,9 +312,11 @@ class ImageSession:
             if mask_logits is not None:
                 masks = torch.as_tensor(mask_logits[None], dtype=torch.float32, device=self.device)
             sparse, dense = model.sam_prompt_encoder(points=points, boxes=None, masks=masks)
+            if self._dense_pe is None:
+                self._dense_pe = model.sam_prompt_encoder.get_dense_pe()
             low_res, iou, _, _ = model.sam_mask_decoder(
                 image_embeddings=embedding.image_embed,
-                image_pe=model.sam_prompt_encoder.get_dense_pe(),
+                image_pe=self._dense_pe,
                 sparse_prompt_embeddings=sparse,
                 dense_prompt_embeddings=dense,
                 multimask_output=multimask,

@@ -40,6 +40,8 @@ def image_to_tensor(image: np.ndarray, image_size: int, device):
     import torch.nn.functional as F
 
     rgb = np.ascontiguousarray(as_rgb(image))
+    if not rgb.flags.writeable:  # e.g. np.asarray(PIL image); torch wants writable memory
+        rgb = rgb.copy()
     x = torch.from_numpy(rgb).to(device).permute(2, 0, 1)[None].float() / 255.0
     x = F.interpolate(
         x, size=(image_size, image_size), mode="bilinear", align_corners=False, antialias=True
