@@ -153,6 +153,7 @@ def test_import_annotations_and_eval(project_dir, tmp_path, capsys):
             "--frames-as-images applies",
         ),
         (["export", "{t}/nothing", "--format", "coco"], "not a VideoSeg project"),
+        (["export", "{p}", "--format", "coco", "--out", "{p}"], "already exists"),
         (["import-annotations", "{p}", "--format", "coco", "{t}/bad.json"], "not valid JSON"),
         (["import-annotations", "{p}", "--format", "davis", "{t}/none"], "not a folder"),
         (["eval", "--pred", "{t}/none", "--gt", "{t}/bad.json"], "does not exist"),

@@ -73,3 +73,30 @@ def test_sequence_statistics_decay_uses_four_bins():
     # bins of 4 values: [0:2], [1:3], [2:3], [2:4] -> 0.5 - 0.9
     assert stats["decay"] == pytest.approx(-0.4)
     assert math.isnan(sequence_statistics([])["mean"])
+
+
+def _uncropped_f(pred, gt, kernel):
+    """The same measure computed on the whole frame, to check the bounding-box shortcut."""
+    import cv2
+
+    pb, gb = seg2bmap(pred), seg2bmap(gt)
+    if not pb.any() and not gb.any():
+        return 1.0
+    if not pb.any() or not gb.any():
+        return 0.0
+    pd = cv2.dilate(pb.astype(np.uint8), kernel).astype(bool)
+    gd = cv2.dilate(gb.astype(np.uint8), kernel).astype(bool)
+    p, r = (pb & gd).sum() / pb.sum(), (gb & pd).sum() / gb.sum()
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def test_cropping_to_the_masks_changes_nothing():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        h, w = rng.integers(5, 60, 2)
+        a = rng.random((h, w)) < 0.3
+        b = rng.random((h, w)) < 0.3
+        a[: rng.integers(0, h)] = False  # sometimes far from the top edge, sometimes touching
+        b[:, rng.integers(0, w) :] = False
+        kernel = disk(int(rng.integers(1, 4)))
+        assert boundary_f_measure(a, b, kernel=kernel) == _uncropped_f(a, b, kernel)

@@ -59,10 +59,30 @@ def boundary_tolerance(shape: tuple[int, int], bound_th: float = BOUND_TH) -> in
     return int(math.ceil(bound_th * math.hypot(shape[0], shape[1])))
 
 
+def _crop_to_masks(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both masks cut to their joint bounding box plus a 2-pixel margin (within the image).
+
+    Exact, and several times faster for objects smaller than the frame: the margin holds every
+    boundary pixel (seg2bmap marks at most one pixel above or left of a mask), an empty margin
+    row or column yields the same boundary as the image edge rules, and a dilated boundary is
+    only ever read at boundary pixels, which all lie inside.
+    """
+    rows = np.flatnonzero(pred.any(axis=1) | gt.any(axis=1))
+    cols = np.flatnonzero(pred.any(axis=0) | gt.any(axis=0))
+    if rows.size == 0:
+        return pred, gt
+    y0, y1 = max(rows[0] - 2, 0), min(rows[-1] + 3, pred.shape[0])
+    x0, x1 = max(cols[0] - 2, 0), min(cols[-1] + 3, pred.shape[1])
+    return pred[y0:y1, x0:x1], gt[y0:y1, x0:x1]
+
+
 def boundary_f_measure(
     pred: np.ndarray, gt: np.ndarray, bound_th: float = BOUND_TH, kernel: np.ndarray | None = None
 ) -> float:
     """F: boundary precision/recall within the tolerance. Both empty 1.0; one empty 0.0."""
+    if kernel is None:
+        kernel = disk(boundary_tolerance(pred.shape, bound_th))
+    pred, gt = _crop_to_masks(pred, gt)
     pred_b = seg2bmap(pred)
     gt_b = seg2bmap(gt)
     n_pred = np.count_nonzero(pred_b)
@@ -71,8 +91,6 @@ def boundary_f_measure(
         return 1.0
     if n_pred == 0 or n_gt == 0:
         return 0.0  # precision 1 and recall 0, or the reverse
-    if kernel is None:
-        kernel = disk(boundary_tolerance(pred.shape, bound_th))
     pred_dil = cv2.dilate(pred_b.view(np.uint8), kernel).astype(bool)
     gt_dil = cv2.dilate(gt_b.view(np.uint8), kernel).astype(bool)
     precision = np.count_nonzero(pred_b & gt_dil) / n_pred

@@ -54,7 +54,7 @@ def export_coco(
         sel.warnings.append("videos are left out of COCO; add --frames-as-images to include them")
     images = plan_images(sel)
     summary = ExportSummary("coco", path=None)
-    counts = {"masks": 0, "holes": 0, "objects": set()}
+    counts = {"masks": 0, "holes": 0, "objects": 0}
     with ExportTarget(project.exports_dir, "coco", out_dir, zip_output) as target:
         n_files = sum(img.is_frame or copy_images for img in images)
         total = n_files + len(images)
@@ -74,7 +74,7 @@ def export_coco(
                     ("images", (_image_entry(img) for img in images)),
                     (
                         "annotations",
-                        _annotations(project, images, polygons, counts, progress, n_files, total),
+                        _annotations(sel, images, polygons, counts, progress, n_files, total),
                     ),
                 ],
             )
@@ -82,7 +82,7 @@ def export_coco(
     summary.path = target.final
     summary.images = len(images)
     summary.videos = len({img.item.id for img in images if img.is_frame})
-    summary.objects = len(counts["objects"])
+    summary.objects = counts["objects"]
     summary.masks = counts["masks"]
     if counts["holes"]:
         sel.warnings.append(
@@ -106,13 +106,17 @@ def _image_entry(image: PlannedImage) -> dict:
     }
 
 
-def _annotations(project, images, polygons, counts, progress, done, total):
+def _annotations(sel, images, polygons, counts, progress, done, total):
     ann_id = 0
+    media_id, seen = None, set()  # objects counted per media item: frames of one video are adjacent
     for image in images:
-        for obj, rec in image_masks(project, image):
+        if image.item.id != media_id:
+            media_id, seen = image.item.id, set()
+        for obj, rec in image_masks(sel, image):
             ann_id += 1
             counts["masks"] += 1
-            counts["objects"].add(obj.id)
+            counts["objects"] += obj.id not in seen
+            seen.add(obj.id)
             yield _annotation(ann_id, image.id, obj, rec, polygons, counts)
         done += 1
         if progress:

@@ -3,7 +3,8 @@
 Two modes:
 - ``images``: IoU and Dice per instance, per class and mean. Images are matched by file name
   (without extension: ``car-shadow/00003.jpg`` and ``.png`` are the same frame); within an image
-  and class, instances are paired greedily by highest IoU. A missed or an extra instance scores 0.
+  and class (one class "all" when a side has no classes, as DAVIS), instances are paired
+  greedily by highest IoU. A missed or an extra instance scores 0.
 - ``videos``: the DAVIS measures per object and overall, J (region IoU) and F (boundary
   F-measure), each with mean, recall and decay. Videos are matched by name; objects by id
   when both sides are DAVIS (its ids are the identity), otherwise greedily by IoU over the whole
@@ -35,6 +36,7 @@ from videoseg_desktop.export.eval_report import EvalReport, InstanceScore, Objec
 from videoseg_desktop.export.readers import read_annotations
 
 Progress = Callable[[int, int], None]
+ALL_CLASSES = "all"  # the one class when a side has none (DAVIS)
 
 
 def _coco_rle(rle: Rle) -> dict:
@@ -104,18 +106,16 @@ def evaluate_images(pred: AnnotationSet, gt: AnnotationSet, report: EvalReport) 
             gs = [i for i in g_inst if not use_classes or i.category == group]
             scores = _ious([i.rle for i in ps], [i.rle for i in gs])
             pairs = _greedy_pairs(scores)
+            cls = group if use_classes else ALL_CLASSES
             for r, c in pairs:
                 iou = float(scores[r, c])
-                cls = gs[c].category if use_classes else (gs[c].category or "object")
                 report.instances.append(InstanceScore(key, cls, iou, _dice(iou), "matched"))
             taken_p, taken_g = {r for r, _ in pairs}, {c for _, c in pairs}
-            for c, inst in enumerate(gs):
+            for c in range(len(gs)):
                 if c not in taken_g:
-                    cls = inst.category or "object"
                     report.instances.append(InstanceScore(key, cls, 0.0, 0.0, "missed"))
-            for r, inst in enumerate(ps):
+            for r in range(len(ps)):
                 if r not in taken_p:
-                    cls = inst.category if use_classes else (inst.category or "object")
                     report.instances.append(InstanceScore(key, cls, 0.0, 0.0, "extra"))
     report.images = len(gts)
 

@@ -18,7 +18,6 @@ class PlannedImage:
     file_name: str  # relative to the images folder: "a.jpg" or "<video stem>/00012.jpg"
     item: MediaItem
     frame: int
-    objects: list[ObjectRecord]
 
     @property
     def is_frame(self) -> bool:
@@ -30,17 +29,17 @@ def plan_images(sel: ExportSelection) -> list[PlannedImage]:
     names = NameAllocator()
     images: list[PlannedImage] = []
     for item in sel.media:
-        objects = sel.objects(item.id)
         if item.kind is MediaKind.IMAGE:
-            images.append(PlannedImage(len(images) + 1, names.file_name(item), item, 0, objects))
+            images.append(PlannedImage(len(images) + 1, names.file_name(item), item, 0))
             continue
+        objects = sel.objects(item.id)
         frames = sorted({f for obj in objects for f, _ in sel.project.masks.frames_of(obj.id)})
         if not frames:
             continue
         stem = names.stem(item)
         for frame in frames:
             name = f"{stem}/{frame_file_name(frame)}"
-            images.append(PlannedImage(len(images) + 1, name, item, frame, objects))
+            images.append(PlannedImage(len(images) + 1, name, item, frame))
     return images
 
 
@@ -75,9 +74,12 @@ def write_image_files(
     return done
 
 
-def image_masks(project, image: PlannedImage) -> Iterator[tuple[ObjectRecord, MaskRecord]]:
+def image_masks(
+    sel: ExportSelection, image: PlannedImage
+) -> Iterator[tuple[ObjectRecord, MaskRecord]]:
     """(object, non-empty mask) pairs of one planned image, in object order, size-checked."""
-    wanted = {obj.id: obj for obj in image.objects}
+    project = sel.project
+    wanted = {obj.id: obj for obj in sel.objects(image.item.id)}
     expected = [image.item.height, image.item.width]
     for rec in project.masks.for_frame(image.item.id, image.frame):
         if rec.object_id not in wanted or rec.area == 0:

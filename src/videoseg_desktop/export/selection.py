@@ -20,24 +20,33 @@ class ExportSelection:
     require_label: bool
     warnings: list[str] = field(default_factory=list)
     unlabelled_skipped: int = 0
+    _counted: set[int] = field(default_factory=set)  # media whose unlabelled objects are counted
+    _last: tuple[int, list[ObjectRecord]] | None = None  # one-entry cache: frames come in order
 
     @property
     def label_by_id(self) -> dict[int, Label]:
         return {label.id: label for label in self.labels}
 
     def objects(self, media_id: int) -> list[ObjectRecord]:
-        """The media item's objects that this export includes, in creation order."""
-        chosen = []
+        """The media item's objects that this export includes, in creation order.
+
+        Only the last media item's list is kept, so a large export holds no per-object state.
+        """
+        if self._last is not None and self._last[0] == media_id:
+            return self._last[1]
+        chosen, count_unlabelled = [], media_id not in self._counted
+        self._counted.add(media_id)
         for obj in self.project.objects.list(media_id):
             if obj.label_id is None:
                 if self.label_filter is not None:
                     continue  # not among the labels asked for
                 if self.require_label:
-                    self.unlabelled_skipped += 1
+                    self.unlabelled_skipped += count_unlabelled
                     continue
             elif self.label_filter is not None and obj.label_id not in self.label_filter:
                 continue
             chosen.append(obj)
+        self._last = (media_id, chosen)
         return chosen
 
     def masks(self, obj: ObjectRecord) -> Iterator[MaskRecord]:
@@ -119,6 +128,9 @@ def select(
             for m in project.media.list("annotated" if annotated_only else "all")
             if m.kind in kinds
         ]
+    if not media:
+        kinds_text = " or ".join(sorted(k.value + "s" for k in kinds))
+        warnings.append(f"no {kinds_text} to export" + ("" if media_ids else " in this project"))
     return ExportSelection(project, media, chosen_labels, label_filter, require_label, warnings)
 
 

@@ -74,7 +74,7 @@ def export_yolo(
         )
         for n, image in enumerate(images, 1):
             lines = []
-            for obj, rec in image_masks(project, image):
+            for obj, rec in image_masks(sel, image):
                 polygons, has_holes = mask_to_polygons(decode_rle(rec.rle))
                 holes += has_holes
                 lines += [
