@@ -86,7 +86,7 @@ def test_cancel_stops_between_frames_and_tracking_can_resume(predictor, squares,
 
 
 def test_mask_prompt_matches_stock_add_new_mask(
-    predictor, random_checkpoint, short_davis, davis_root, tmp_path
+    predictor, stock, short_davis, davis_root, tmp_path
 ):
     import torch
 
@@ -108,9 +108,7 @@ def test_mask_prompt_matches_stock_add_new_mask(
     assert min_iou >= 0.99 and max_diff <= 1e-4
 
 
-def test_adding_points_to_a_frame_matches_stock(
-    predictor, random_checkpoint, short_davis, tmp_path
-):
+def test_adding_points_to_a_frame_matches_stock(predictor, stock, short_davis, tmp_path):
     import torch
 
     clip, folder = short_davis

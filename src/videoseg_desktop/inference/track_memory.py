@@ -26,6 +26,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
+UNTRACKED, FORWARD, BACKWARD = 0, 1, 2  # how an object's frame was last tracked
 TENSOR_FIELDS = ("maskmem_features", "pred_masks", "obj_ptr", "object_score_logits")
 
 
@@ -204,3 +205,54 @@ class SpilledFrameOutputs(MutableMapping):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "w+b")  # noqa: SIM115 - lives as long as the store
         return self._file
+
+
+class ObjectTrack:
+    """One object's prompts and outputs, in the shapes sam2's model functions read."""
+
+    def __init__(self, non_cond: SpilledFrameOutputs, num_frames: int) -> None:
+        self.point_inputs: dict[int, dict] = {}
+        self.mask_inputs: dict[int, Any] = {}
+        # Outputs of prompts whose memory is encoded when propagation starts (stock: the
+        # temporary conditioning outputs that propagate_in_video_preflight consolidates).
+        self.pending: dict[int, dict] = {}
+        self.output_dict = {"cond_frame_outputs": {}, "non_cond_frame_outputs": non_cond}
+        self.direction = np.zeros(num_frames, dtype=np.int8)  # how each frame was last tracked
+
+    @property
+    def cond(self) -> dict[int, dict]:
+        return self.output_dict["cond_frame_outputs"]
+
+    @property
+    def non_cond(self) -> SpilledFrameOutputs:
+        return self.output_dict["non_cond_frame_outputs"]
+
+    def has_prompts(self) -> bool:
+        return bool(self.cond or self.pending)
+
+    def latest_output(self, frame: int) -> dict | None:
+        """The newest output on ``frame``: a pending prompt's, a conditioning or a tracked one."""
+        for outputs in (self.pending, self.cond, self.non_cond):
+            out = outputs.get(frame)
+            if out is not None:
+                return out
+        return None
+
+    def clear_prompts(self, frame: int) -> None:
+        """Drop the frame's prompts; a conditioning output becomes ordinary memory (as sam2)."""
+        self.point_inputs.pop(frame, None)
+        self.mask_inputs.pop(frame, None)
+        self.pending.pop(frame, None)
+        out = self.cond.pop(frame, None)
+        if out is not None:
+            self.non_cond[frame] = out
+            self.direction[frame] = UNTRACKED
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "ram_frames": len(self.non_cond.frames_in_ram),
+            "conditioning_frames": len(self.cond),
+            "pending_frames": len(self.pending),
+            "tracked_frames": len(self.non_cond),
+            "loads": self.non_cond.loads,
+        }

@@ -25,75 +25,30 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.masks import Rle, encode_rle
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.inference.frame_feed import FrameFeed, FrameSource
-from videoseg_desktop.inference.track_memory import SpilledFrameOutputs
-
-DIRECTIONS = ("forward", "backward", "both")
-_UNTRACKED, _FORWARD, _BACKWARD = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """Masks of one frame: ``masks[obj_id]`` is an HxW bool array at the video's resolution."""
-
-    frame: int
-    masks: dict[int, np.ndarray]
-    logits: dict[int, np.ndarray]  # low-resolution (S/4 x S/4) mask logits, float32
-    object_scores: dict[int, float]  # > 0: the model sees the object on this frame
-
-    def rle(self, obj_id: int) -> Rle:
-        return encode_rle(self.masks[obj_id])
-
-    def rles(self) -> dict[int, Rle]:
-        return {obj_id: encode_rle(mask) for obj_id, mask in self.masks.items()}
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int
-    fps: float
-    eta_s: float | None
-
-
-@dataclass(frozen=True)
-class PropagationOutcome:
-    frames_done: int
-    total: int
-    cancelled: bool
-
-
-class _ObjectTrack:
-    """One object's prompts and outputs, in the shapes sam2's model functions read."""
-
-    def __init__(self, non_cond: SpilledFrameOutputs, num_frames: int) -> None:
-        self.point_inputs: dict[int, dict] = {}
-        self.mask_inputs: dict[int, Any] = {}
-        # Outputs of prompts whose memory is encoded when propagation starts (stock: the
-        # temporary conditioning outputs that propagate_in_video_preflight consolidates).
-        self.pending: dict[int, dict] = {}
-        self.output_dict = {"cond_frame_outputs": {}, "non_cond_frame_outputs": non_cond}
-        self.direction = np.zeros(num_frames, dtype=np.int8)  # how each frame was last tracked
-
-    @property
-    def cond(self) -> dict[int, dict]:
-        return self.output_dict["cond_frame_outputs"]
-
-    @property
-    def non_cond(self) -> SpilledFrameOutputs:
-        return self.output_dict["non_cond_frame_outputs"]
-
-    def has_prompts(self) -> bool:
-        return bool(self.cond or self.pending)
+from videoseg_desktop.inference.track_memory import (
+    BACKWARD,
+    FORWARD,
+    UNTRACKED,
+    ObjectTrack,
+    SpilledFrameOutputs,
+)
+from videoseg_desktop.inference.video_prompts import mask_prompt, point_prompt
+from videoseg_desktop.inference.video_results import (
+    FrameResult,
+    Progress,
+    PropagationOutcome,
+    cancel_check,
+    plan_passes,
+    progress_after,
+)
 
 
 class VideoSession:
@@ -101,9 +56,25 @@ class VideoSession:
 
     ``spill_dir`` is where pruned tracking memory goes (a private subfolder, deleted by
     ``close()``); None uses the system's temporary folder. ``compute_context`` is an optional
-    zero-argument callable returning a context manager wrapped around model calls (autocast).
-    The session does not own ``frames`` and never changes the predictor.
+    zero-argument callable returning a context manager wrapped around model calls (autocast);
+    ``model_lock`` is held during each model call (one frame at a time while tracking), so other
+    users of the same model can interleave. The session does not own ``frames`` and never
+    changes the predictor.
     """
+
+    @classmethod
+    def for_engine(
+        cls, engine: Any, frames: FrameSource, spill_dir: Path | None = None, **options: Any
+    ) -> VideoSession:
+        """A session on a ``SamEngine``'s model, precision and model lock."""
+        return cls(
+            engine.predictor,
+            frames,
+            spill_dir,
+            compute_context=engine.autocast,
+            model_lock=engine.model_lock,
+            **options,
+        )
 
     def __init__(
         self,
@@ -114,6 +85,7 @@ class VideoSession:
         cache_frames: int = 4,
         ram_frames: int | None = None,
         compute_context: Callable[[], contextlib.AbstractContextManager] | None = None,
+        model_lock: threading.RLock | None = None,
     ) -> None:
         self.predictor = predictor
         self.feed = FrameFeed(frames, predictor.image_size, cache_frames)
@@ -127,8 +99,6 @@ class VideoSession:
         self.state: dict[str, Any] = {
             "images": self.feed,
             "num_frames": self.num_frames,
-            "offload_video_to_cpu": False,
-            "offload_state_to_cpu": False,
             "video_height": self.video_height,
             "video_width": self.video_width,
             "device": device,
@@ -143,11 +113,12 @@ class VideoSession:
         )
         self.ram_frames = int(ram_frames) if ram_frames else window + 1
         self._compute_context = compute_context
+        self._model_lock = model_lock
         if spill_dir is not None:
             Path(spill_dir).mkdir(parents=True, exist_ok=True)
         self.spill_root = Path(tempfile.mkdtemp(prefix="track-", dir=spill_dir))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.spill_root), True)
-        self._objects: dict[int, _ObjectTrack] = {}
+        self._objects: dict[int, ObjectTrack] = {}
 
     # -- objects and prompts ----------------------------------------------------------------
 
@@ -186,27 +157,20 @@ class VideoSession:
         track = self._track(obj_id)
         device = self.state["device"]
         with self._inference():
-            coords = torch.tensor([[p.x, p.y] for p in points], dtype=torch.float32)
-            coords = coords.reshape(1, -1, 2)
-            labels = torch.tensor([int(p.positive) for p in points], dtype=torch.int32)
-            labels = labels.reshape(1, -1)
-            if box is not None:
-                b = box.normalized()
-                box_coords = torch.tensor([b.x0, b.y0, b.x1, b.y1], dtype=torch.float32)
-                box_labels = torch.tensor([2, 3], dtype=torch.int32).reshape(1, 2)
-                coords = torch.cat([box_coords.reshape(1, 2, 2), coords], dim=1)
-                labels = torch.cat([box_labels, labels], dim=1)
-            # Same arithmetic as sam2: normalise by the video size, scale to the model's input.
-            coords = coords / torch.tensor([self.video_width, self.video_height])
-            coords = (coords * self.predictor.image_size).to(device)
-            labels = labels.to(device)
+            coords, labels = point_prompt(
+                points,
+                box,
+                (self.video_width, self.video_height),
+                self.predictor.image_size,
+                device,
+            )
             previous = None if clear_old else track.point_inputs.get(frame)
             point_inputs = concat_points(previous, coords, labels)
             track.point_inputs[frame] = point_inputs
             track.mask_inputs.pop(frame, None)
 
             prev_logits = None
-            prev_out = self._latest_output(track, frame)
+            prev_out = track.latest_output(frame)
             if prev_out is not None and prev_out["pred_masks"] is not None:
                 prev_logits = torch.clamp(prev_out["pred_masks"].to(device), -32.0, 32.0)
             out = self._run_prompt(track, frame, point_inputs, None, prev_logits)
@@ -214,9 +178,6 @@ class VideoSession:
 
     def add_mask(self, obj_id: int, frame: int, mask: np.ndarray) -> FrameResult:
         """A whole mask (HxW bool at video resolution, e.g. an edited one) as ``frame``'s prompt."""
-        import torch
-        import torch.nn.functional as F
-
         frame = self._check_frame(frame)
         mask = np.asarray(mask)
         if mask.shape != (self.video_height, self.video_width):
@@ -224,15 +185,8 @@ class VideoSession:
                 f"mask is {mask.shape}, the video is {(self.video_height, self.video_width)}"
             )
         track = self._track(obj_id)
-        size = self.predictor.image_size
         with self._inference():
-            mask_inputs = torch.from_numpy(mask.astype(bool))[None, None].float()
-            mask_inputs = mask_inputs.to(self.state["device"])
-            if mask.shape != (size, size):
-                mask_inputs = F.interpolate(
-                    mask_inputs, (size, size), mode="bilinear", align_corners=False, antialias=True
-                )
-                mask_inputs = (mask_inputs >= 0.5).float()
+            mask_inputs = mask_prompt(mask, self.predictor.image_size, self.state["device"])
             track.mask_inputs[frame] = mask_inputs
             track.point_inputs.pop(frame, None)
             out = self._run_prompt(track, frame, None, mask_inputs, None)
@@ -241,15 +195,8 @@ class VideoSession:
     def clear_prompts(self, obj_id: int, frame: int) -> None:
         """Remove the object's prompts on ``frame``; its last mask there stays as tracked memory."""
         track = self._objects.get(obj_id)
-        if track is None:
-            return
-        track.point_inputs.pop(frame, None)
-        track.mask_inputs.pop(frame, None)
-        track.pending.pop(frame, None)
-        out = track.cond.pop(frame, None)
-        if out is not None:  # downgraded to an ordinary tracked frame, as sam2 does
-            track.non_cond[frame] = out
-            track.direction[frame] = _UNTRACKED
+        if track is not None:
+            track.clear_prompts(frame)
 
     def remove_object(self, obj_id: int) -> bool:
         track = self._objects.pop(obj_id, None)
@@ -277,46 +224,37 @@ class VideoSession:
         ``on_frame`` in order, so re-propagating after a correction changes only the frames
         from the correction onwards. Backward tracking from frame 0 does nothing (as sam2).
         """
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
-        start = self._check_frame(start_frame)
-        forward_end, backward_end = self.num_frames - 1, 0
-        if end_frame is not None:
-            if direction == "both":
-                raise ValueError("end_frame needs a single direction")
-            end = self._check_frame(end_frame)
-            if (end < start) if direction == "forward" else (end > start):
-                raise VideoSegError(f"frame {end} is not {direction} of frame {start}")
-            forward_end = backward_end = end
-        passes: list[tuple[bool, range]] = []
-        if direction in ("forward", "both"):
-            passes.append((False, range(start, forward_end + 1)))
-        if direction in ("backward", "both") and start > 0:
-            passes.append((True, range(start, backward_end - 1, -1)))
+        passes = plan_passes(
+            self._check_frame(start_frame),
+            direction,
+            None if end_frame is None else self._check_frame(end_frame),
+            self.num_frames,
+        )
         tracks = self._tracks_to_propagate(obj_ids)
-        is_cancelled = _cancel_check(cancel)
+        is_cancelled = cancel_check(cancel)
         total = sum(len(order) for _, order in passes)
         done = 0
         began = time.monotonic()
         with self._inference():
-            for obj_id, track in tracks:
-                self._consolidate(obj_id, track)
-            for reverse, order in passes:
-                step = -1 if reverse else 1
-                for frame in order:
-                    if is_cancelled():
-                        return PropagationOutcome(done, total, True)
-                    if frame + step in order:
-                        self.feed.prefetch(frame + step)
+            for _, track in tracks:
+                self._consolidate(track)
+        for reverse, order in passes:
+            step = -1 if reverse else 1
+            for frame in order:
+                if is_cancelled():
+                    return PropagationOutcome(done, total, True)
+                if frame + step in order:
+                    self.feed.prefetch(frame + step)
+                with self._inference():
                     outs = {
                         obj_id: self._track_frame(track, frame, reverse) for obj_id, track in tracks
                     }
                     result = self._result(frame, outs)
-                    done += 1
-                    if on_frame is not None:
-                        on_frame(result)
-                    if on_progress is not None:
-                        on_progress(_progress(done, total, time.monotonic() - began))
+                done += 1
+                if on_frame is not None:
+                    on_frame(result)
+                if on_progress is not None:
+                    on_progress(progress_after(done, total, time.monotonic() - began))
         return PropagationOutcome(done, total, False)
 
     # -- bookkeeping ------------------------------------------------------------------------
@@ -326,16 +264,7 @@ class VideoSession:
         return {
             "feed_frames": len(self.feed.cached_indices),
             "feature_frames": len(self.state["cached_features"]),
-            "objects": {
-                obj_id: {
-                    "ram_frames": len(t.non_cond.frames_in_ram),
-                    "conditioning_frames": len(t.cond),
-                    "pending_frames": len(t.pending),
-                    "tracked_frames": len(t.non_cond),
-                    "loads": t.non_cond.loads,
-                }
-                for obj_id, t in self._objects.items()
-            },
+            "objects": {obj_id: t.stats() for obj_id, t in self._objects.items()},
         }
 
     def close(self) -> None:
@@ -357,6 +286,8 @@ class VideoSession:
         import torch
 
         stack = contextlib.ExitStack()
+        if self._model_lock is not None:
+            stack.enter_context(self._model_lock)
         stack.enter_context(torch.inference_mode())
         if self._compute_context is not None:
             stack.enter_context(self._compute_context())
@@ -368,7 +299,7 @@ class VideoSession:
             raise VideoSegError(f"frame {frame} is outside the video (0..{self.num_frames - 1})")
         return frame
 
-    def _track(self, obj_id: int) -> _ObjectTrack:
+    def _track(self, obj_id: int) -> ObjectTrack:
         track = self._objects.get(obj_id)
         if track is None:
             store = SpilledFrameOutputs(
@@ -378,32 +309,19 @@ class VideoSession:
                 self.state["constants"],
                 self.state["storage_device"],
             )
-            track = self._objects[obj_id] = _ObjectTrack(store, self.num_frames)
+            track = self._objects[obj_id] = ObjectTrack(store, self.num_frames)
         return track
 
-    def _tracks_to_propagate(self, obj_ids: Iterable[int] | None) -> list[tuple[int, _ObjectTrack]]:
+    def _tracks_to_propagate(self, obj_ids: Iterable[int] | None) -> list[tuple[int, ObjectTrack]]:
         if obj_ids is None:
-            chosen = [(i, t) for i, t in self._objects.items() if t.has_prompts()]
-        else:
-            chosen = []
-            for obj_id in obj_ids:
-                if obj_id not in self._objects:
-                    raise VideoSegError(f"object {obj_id} has no prompts in this video")
-                chosen.append((obj_id, self._objects[obj_id]))
+            obj_ids = [obj_id for obj_id, t in self._objects.items() if t.has_prompts()]
+        chosen = [(obj_id, self._objects.get(obj_id)) for obj_id in obj_ids]
         if not chosen:
             raise VideoSegError("add a prompt to an object before tracking")
         for obj_id, track in chosen:
-            if not track.has_prompts():
+            if track is None or not track.has_prompts():
                 raise VideoSegError(f"object {obj_id} has no prompts in this video")
         return chosen
-
-    @staticmethod
-    def _latest_output(track: _ObjectTrack, frame: int) -> dict | None:
-        for outputs in (track.pending, track.cond, track.non_cond):
-            out = outputs.get(frame)
-            if out is not None:
-                return out
-        return None
 
     def _run_prompt(self, track, frame, point_inputs, mask_inputs, prev_logits) -> dict:
         tracked_as = int(track.direction[frame])
@@ -412,17 +330,17 @@ class VideoSession:
             output_dict=track.output_dict,
             frame_idx=frame,
             batch_size=1,
-            is_init_cond_frame=tracked_as == _UNTRACKED,
+            is_init_cond_frame=tracked_as == UNTRACKED,
             point_inputs=point_inputs,
             mask_inputs=mask_inputs,
-            reverse=tracked_as == _BACKWARD,
+            reverse=tracked_as == BACKWARD,
             run_mem_encoder=False,  # encoded when propagation starts, as in sam2
             prev_sam_mask_logits=prev_logits,
         )
         track.pending[frame] = out
         return out
 
-    def _consolidate(self, obj_id: int, track: _ObjectTrack) -> None:
+    def _consolidate(self, track: ObjectTrack) -> None:
         """Encode the memory of newly prompted frames and make them conditioning frames."""
         import torch.nn.functional as F
 
@@ -450,7 +368,7 @@ class VideoSession:
         for frame in track.cond:
             track.non_cond.pop(frame, None)
 
-    def _track_frame(self, track: _ObjectTrack, frame: int, reverse: bool) -> dict:
+    def _track_frame(self, track: ObjectTrack, frame: int, reverse: bool) -> dict:
         out = track.cond.get(frame)
         if out is None:
             out, _ = self.predictor._run_single_frame_inference(
@@ -465,7 +383,7 @@ class VideoSession:
                 run_mem_encoder=True,
             )
             track.non_cond[frame] = out
-        track.direction[frame] = _BACKWARD if reverse else _FORWARD
+        track.direction[frame] = BACKWARD if reverse else FORWARD
         return out
 
     def _result(self, frame: int, outs: dict[int, dict]) -> FrameResult:
@@ -485,17 +403,3 @@ class VideoSession:
                 for obj_id, out in outs.items()
             },
         )
-
-
-def _cancel_check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
-
-
-def _progress(done: int, total: int, elapsed: float) -> Progress:
-    fps = done / elapsed if elapsed > 0 else 0.0
-    eta = (total - done) / fps if fps > 0 else None
-    return Progress(done, total, fps, eta)
