@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         canvas.resize(1600, 900)
         canvas.show()
         presenter = CanvasPresenter(session, canvas)
-        editing = MaskEditing(session, canvas, presenter)
+        editing = MaskEditing(canvas, session, presenter)
         session.restore()
         mask = object_mask(rng)
         obj = project.objects.add(session.media_id)

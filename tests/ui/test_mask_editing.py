@@ -68,7 +68,7 @@ def _make_studio(qtbot, tmp_path, media_path) -> Studio:
     canvas.resize(400, 300)
     canvas.show()
     presenter = CanvasPresenter(session, canvas)
-    editing = MaskEditing(session, canvas, presenter)
+    editing = MaskEditing(canvas, session, presenter)
     session.restore()
     canvas.set_zoom(1.0)
     return Studio(project, session, canvas, presenter, editing)

@@ -80,6 +80,7 @@ class MaskAnswer:
     encode_s: float
     model_id: str
     submitted_at: float
+    from_edit: bool = False  # refined from a hand-edited mask (stored as "edited" again)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class MaskJob(Job):
     image: np.ndarray | None = None
     points: tuple[Point, ...] = ()
     box: Box | None = None
+    mask_prompt: np.ndarray | None = None  # a hand-edited mask to refine (docs/adr/0003)
 
     @property
     def slot(self) -> Hashable:
@@ -160,7 +162,9 @@ class MaskJob(Job):
 
     def run(self, worker) -> MaskAnswer:
         session = worker.engine.image_session()
-        result = session.predict(self.key, self.image, self.points, self.box)
+        result = session.predict(
+            self.key, self.image, self.points, self.box, mask_prompt=self.mask_prompt
+        )
         return MaskAnswer(
             request_id=self.request_id,
             slot=self.slot,
@@ -174,6 +178,7 @@ class MaskJob(Job):
             encode_s=result.encode_s,
             model_id=worker.engine.model_id,
             submitted_at=self.submitted_at,
+            from_edit=self.mask_prompt is not None,
         )
 
 

@@ -1,25 +1,21 @@
 """Everything mask editing adds to the studio window: tools, actions, a tool bar, a panel.
 
-The main window builds one ``MaskEditing`` and places its parts::
-
-    self.editing = MaskEditing(session, canvas, presenter, self)
-    self.addToolBar(self.editing.toolbar)
-    self.menuBar().addMenu(self.editing.menu)
-    self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.editing.dock)
+The main window plugs it in with one line, ``self.editing = MaskEditing.install(self)``: the
+actions go to its Tools menu (and so to the shortcut sheet), the tool bar and the clean-up dock
+are added, and the editing follows the window's open project (``sessionChanged``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
     QSpinBox,
     QToolBar,
@@ -31,24 +27,43 @@ from videoseg_desktop.ui.editing.brush_tool import BrushTool
 from videoseg_desktop.ui.editing.mask_editor import MAX_BRUSH, MIN_BRUSH, MaskEditor
 from videoseg_desktop.ui.editing.polygon_tool import PolygonTool
 
-TOOL_KEYS = {"prompt": "V", "brush": "B", "eraser": "E", "polygon": "P"}
-TOOL_TIPS = {
-    "prompt": "Click: add a point (Ctrl/Shift+click excludes), drag: a box",
-    "brush": "Paint on the selected object's mask (Ctrl/Shift+drag erases); [ ] or "
-    "Ctrl+wheel: size",
-    "eraser": "Erase from the selected object's mask; [ ] or Ctrl+wheel: size",
-    "polygon": "Click vertices, close on the first one, double click or Enter; Ctrl/Shift on "
-    "the first click cuts; Backspace: undo a vertex",
-}
+ActionFactory = Callable[[str, list], QAction]  # (text, shortcut keys) -> a new action
+
+TOOLS = (  # name, menu text, shortcut, what it does
+    ("prompt", "&Prompt Tool", "V", "Click: add a point (Ctrl/Shift+click excludes), drag: a box"),
+    (
+        "brush",
+        "&Brush",
+        "B",
+        "Paint on the selected object's mask (Ctrl/Shift+drag erases); [ ] or Ctrl+wheel: size",
+    ),
+    ("eraser", "&Eraser", "E", "Erase from the selected object's mask; [ ] or Ctrl+wheel: size"),
+    (
+        "polygon",
+        "P&olygon",
+        "P",
+        "Click vertices; close on the first one, double click or Enter; Ctrl/Shift on the "
+        "first click cuts; Backspace: remove a vertex",
+    ),
+)
+TIPS = {name: tip for name, _text, _key, tip in TOOLS}
 
 
 class MaskEditing(QObject):
     statusMessage = Signal(str)
     errorOccurred = Signal(str)
 
-    def __init__(self, session, canvas, presenter=None, parent: QObject | None = None):
+    def __init__(
+        self,
+        canvas,
+        session=None,
+        presenter=None,
+        parent: QObject | None = None,
+        add_action: ActionFactory | None = None,
+    ):
         super().__init__(parent)
         self.canvas = canvas
+        self._new_action = add_action or self._plain_action
         self.editor = MaskEditor(session, canvas, presenter, self)
         self.editor.statusMessage.connect(self.statusMessage)
         self.editor.errorOccurred.connect(self.errorOccurred)
@@ -59,33 +74,26 @@ class MaskEditing(QObject):
             "polygon": PolygonTool(self.editor, parent=self),
         }
         self.tool_actions: dict[str, QAction] = {}
-        self._group = QActionGroup(self)
-        self._group.setExclusive(True)
-        for name, label in (
-            ("prompt", "&Prompt tool"),
-            ("brush", "&Brush"),
-            ("eraser", "&Eraser"),
-            ("polygon", "P&olygon"),
-        ):
-            action = QAction(label, self, checkable=True)
-            action.setShortcut(QKeySequence(TOOL_KEYS[name]))
-            action.setToolTip(f"{label.replace('&', '')} ({TOOL_KEYS[name]}): {TOOL_TIPS[name]}")
-            action.setStatusTip(TOOL_TIPS[name])
+        group = QActionGroup(self)
+        for name, text, key, tip in TOOLS:
+            action = self._new_action(text, [key])
+            action.setCheckable(True)
+            action.setToolTip(f"{text.replace('&', '')} ({key}): {tip}")
+            action.setStatusTip(tip)
             action.triggered.connect(lambda _checked=False, n=name: self.set_tool(n))
-            self._group.addAction(action)
+            group.addAction(action)
             self.tool_actions[name] = action
         self.tool_actions["prompt"].setChecked(True)
-        self.smaller = self._action("Smaller brush", "[", lambda: self.editor.step_brush(-1))
-        self.bigger = self._action("Bigger brush", "]", lambda: self.editor.step_brush(1))
-
+        self.smaller = self._action("Smaller Brush", ["["], lambda: self.editor.step_brush(-1))
+        self.bigger = self._action("Bigger Brush", ["]"], lambda: self.editor.step_brush(1))
         self.island_px = _spin(1, 10_000_000, 100, " px")
         self.smooth_px = _spin(1, 100, 2, " px")
         self.grow_px = _spin(1, 500, 2, " px")
-        self.fill_holes = self._action("Fill holes", None, self._fill_holes)
-        self.remove_islands = self._action("Remove small islands", None, self._remove_islands)
-        self.smooth = self._action("Smooth edge", None, self._smooth)
-        self.grow = self._action("Grow", None, lambda: self._grow(1))
-        self.shrink = self._action("Shrink", None, lambda: self._grow(-1))
+        self.fill_holes = self._action("Fill Holes", [], self._fill_holes)
+        self.remove_islands = self._action("Remove Small Islands", [], self._remove_islands)
+        self.smooth = self._action("Smooth Edge", [], self._smooth)
+        self.grow = self._action("Grow Mask", [], lambda: self._grow(1))
+        self.shrink = self._action("Shrink Mask", [], lambda: self._grow(-1))
         self.cleanup_actions = [
             self.fill_holes,
             self.remove_islands,
@@ -94,9 +102,37 @@ class MaskEditing(QObject):
             self.shrink,
         ]
         self.toolbar = self._build_toolbar()
-        self.menu = self._build_menu()
         self.panel = self._build_panel()
         self._dock: QDockWidget | None = None
+        self.set_session(session, presenter)
+
+    @classmethod
+    def install(cls, window) -> MaskEditing:
+        """Plug mask editing into the studio's ``MainWindow`` (its Tools menu, docks, session)."""
+        menu = window.actions.tools_menu
+        editing = cls(
+            window.canvas,
+            parent=window,
+            add_action=lambda text, keys: window.actions.add(menu, text, keys),
+        )
+        for action in (editing.smaller, editing.fill_holes):  # group the menu
+            menu.insertSeparator(action)
+        window.addToolBar(editing.toolbar)
+        window.add_dock(editing.dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        window.sessionChanged.connect(lambda s: editing.set_session(s, window.presenter))
+        editing.statusMessage.connect(lambda m: window.statusBar().showMessage(m, 5000))
+        editing.errorOccurred.connect(window.show_error)
+        editing.set_session(window.session, window.presenter)
+        return editing
+
+    def set_session(self, session, presenter=None) -> None:
+        """Follow the open project (None: no project; the tools are off)."""
+        if session is None or session is not self.editor.session:
+            self.set_tool("prompt")
+        self.editor.session, self.editor.presenter = session, presenter
+        for action in self.actions():
+            action.setEnabled(session is not None)
+        self.toolbar.setVisible(session is not None)
 
     # -- tools -----------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
@@ -104,7 +140,7 @@ class MaskEditing(QObject):
         self.canvas.set_tool(self.tools[name])
         self.tool_actions[name].setChecked(True)
         if name != "prompt":
-            self.statusMessage.emit(TOOL_TIPS[name])
+            self.statusMessage.emit(TIPS[name])
 
     @property
     def current_tool(self) -> str:
@@ -112,7 +148,6 @@ class MaskEditing(QObject):
         return next((n for n, t in self.tools.items() if t is active), "prompt")
 
     def actions(self) -> list[QAction]:
-        """Every action with a shortcut, to add to a window that shows no tool bar."""
         return [*self.tool_actions.values(), self.smaller, self.bigger, *self.cleanup_actions]
 
     # -- clean-up --------------------------------------------------------------------------
@@ -135,16 +170,20 @@ class MaskEditing(QObject):
         return self.editor.apply(lambda m: mask_ops.grow(m, n), text)
 
     # -- widgets ---------------------------------------------------------------------------
-    def _action(self, text: str, key: str | None, slot: Callable) -> QAction:
+    def _plain_action(self, text: str, keys: list) -> QAction:
         action = QAction(text, self)
-        if key:
-            action.setShortcut(QKeySequence(key))
-            action.setToolTip(f"{text} ({key})")
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        return action
+
+    def _action(self, text: str, keys: list, slot: Callable) -> QAction:
+        action = self._new_action(text, keys)
+        if keys:
+            action.setToolTip(f"{text} ({' or '.join(keys)})")
         action.triggered.connect(lambda _checked=False: slot())
         return action
 
     def _build_toolbar(self) -> QToolBar:
-        bar = QToolBar("Mask editing")
+        bar = QToolBar("Mask Editing")
         bar.setObjectName("maskEditingToolBar")
         for action in self.tool_actions.values():
             bar.addAction(action)
@@ -158,16 +197,6 @@ class MaskEditing(QObject):
         bar.addWidget(size)
         bar.addAction(self.bigger)
         return bar
-
-    def _build_menu(self) -> QMenu:
-        menu = QMenu("&Mask")
-        for action in self.tool_actions.values():
-            menu.addAction(action)
-        menu.addSeparator()
-        menu.addActions([self.smaller, self.bigger])
-        menu.addSeparator()
-        menu.addActions(self.cleanup_actions)
-        return menu
 
     def _build_panel(self) -> QWidget:
         panel = QWidget()
@@ -184,9 +213,9 @@ class MaskEditing(QObject):
         if self._dock is None:
             parent = self.parent()
             self._dock = QDockWidget(
-                "Mask clean-up", parent if isinstance(parent, QWidget) else None
+                "Mask Clean-up", parent if isinstance(parent, QWidget) else None
             )
-            self._dock.setObjectName("maskCleanupDock")
+            self._dock.setObjectName("MaskCleanupDock")
             self._dock.setWidget(self.panel)
         return self._dock
 
@@ -201,9 +230,10 @@ def _spin(low: int, high: int, value: int, suffix: str) -> QSpinBox:
 
 
 def _button(action: QAction) -> QPushButton:
-    button = QPushButton(action.text())
+    button = QPushButton(action.text().replace("&", ""))
     button.setToolTip(action.toolTip())
     button.clicked.connect(action.trigger)
+    action.enabledChanged.connect(button.setEnabled)
     return button
 
 

@@ -79,12 +79,14 @@ class MaskEditor(QObject):
 
     # -- targets ---------------------------------------------------------------------------
     def image_shape(self) -> tuple[int, int] | None:
-        if self.session.media is None or not self.canvas.has_image():
+        if self.session is None or self.session.media is None or not self.canvas.has_image():
             return None
         rect = self.canvas.image_rect()
         return int(rect.height()), int(rect.width())
 
     def selected_object(self) -> int:
+        if self.session is None:
+            return NONE
         oid = self.session.object_id
         return oid if oid != NONE and self.session.has_object(oid) else NONE
 
@@ -125,6 +127,8 @@ class MaskEditor(QObject):
         item = self.canvas.overlays.get(object_id)
         if item is not None:
             return item.color
+        if self.session is None:
+            return QColor(DEFAULT_COLOR)
         label = self.session.label_by_id(self.session.label_id)
         return QColor(label.color) if label is not None else QColor(DEFAULT_COLOR)
 
@@ -138,7 +142,8 @@ class MaskEditor(QObject):
     def restore_overlay(self) -> None:
         oid, self._hidden_overlay = self._hidden_overlay, None
         if oid is not None and oid in self.canvas.overlays:
-            self.canvas.set_overlay_visible(oid, oid not in self.session.hidden)
+            hidden = self.session.hidden if self.session is not None else set()
+            self.canvas.set_overlay_visible(oid, oid not in hidden)
 
     # -- commits ---------------------------------------------------------------------------
     def commit(
@@ -155,7 +160,7 @@ class MaskEditor(QObject):
         message) when the user moved to another media or frame since the gesture began.
         """
         session = self.session
-        if (session.media_id, session.frame) != (target.media_id, target.frame):
+        if session is None or (session.media_id, session.frame) != (target.media_id, target.frame):
             self.errorOccurred.emit(f"{text}: the frame changed during the edit; nothing saved")
             return False
         mask = np.ascontiguousarray(mask, dtype=bool)
