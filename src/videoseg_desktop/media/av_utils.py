@@ -28,9 +28,9 @@ def open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream
     except OSError as exc:
         raise MediaError(f"{path.name} cannot be read: {exc}.") from None
     try:
-        if not container.streams.video:
+        stream = _main_video_stream(container)
+        if stream is None:
             raise MediaError(f"{path.name} contains no video stream.")
-        stream = container.streams.video[0]
         if stream.codec_context is None or stream.codec_context.codec is None:
             raise MediaError(f"{path.name} uses a video codec this build cannot decode.")
         name = stream.codec_context.name
@@ -45,6 +45,14 @@ def open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream
         container.close()
         raise
     return container, stream
+
+
+def _main_video_stream(container: av.container.InputContainer):
+    """The first real video stream: cover art (an "attached picture") is skipped."""
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
 
 
 def configure_decoder(stream: av.video.stream.VideoStream, thread_type: str = "AUTO") -> None:
