@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "videoseg_desktop.cli.project_commands",
     "videoseg_desktop.cli.model_commands",
     "videoseg_desktop.cli.export_commands",
+    "videoseg_desktop.cli.track_commands",
 )
 
 
