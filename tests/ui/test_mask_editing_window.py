@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
 
 from tests.core.test_mask_ops import capsule_reference, pnpoly_reference
 from tests.helpers.video import moving_square_frames, write_video
-from tests.ui.test_mask_editing import _make_studio, click, stroke
-from videoseg_desktop.core.masks import decode_rle, mask_iou
+from tests.ui.test_mask_editing import LEFT, _make_studio, click, mouse, stroke
+from videoseg_desktop.core.masks import decode_rle, encode_rle, mask_iou
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.ui.editing.edit_prompts import (
     add_mask_prompts,
@@ -185,3 +185,23 @@ def test_edited_frames_become_mask_prompts_of_the_video_session(video_studio, ra
     frames.close()
     assert outcome.frames_done >= 5 and sorted(tracked)[-1] == 7
     assert 2 not in tracked or mask_iou(tracked[2], edited) > 0.9
+
+
+def test_a_mask_stored_during_a_stroke_is_kept_under_the_stroke(video_studio):
+    """A model answer (or an undo) landing mid-stroke is not overwritten by the stroke."""
+    s = video_studio
+    first = np.zeros((120, 160), dtype=bool)
+    first[10:40, 10:40] = True
+    oid = s.add_object(first)
+    s.editing.set_tool("eraser")
+    s.editing.editor.set_brush_size(6)
+    mouse(s.canvas, QEvent.Type.MouseButtonPress, 20, 20)
+    mouse(s.canvas, QEvent.Type.MouseMove, 60, 20, Qt.MouseButton.NoButton, LEFT)
+    answer = np.zeros((120, 160), dtype=bool)
+    answer[0:60, 0:100] = True  # what the model sends while the eraser is down
+    s.project.masks.put(oid, 0, encode_rle(answer), MaskSource.CLICKED, "sam")
+    mouse(s.canvas, QEvent.Type.MouseButtonRelease, 60, 20)
+    erased = capsule_reference((120, 160), (20, 20), (60, 20), 3)
+    assert np.array_equal(s.stored(oid), answer & ~(first & erased))
+    s.session.undo_stack.undo()
+    assert np.array_equal(s.stored(oid), answer)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.ui.editing.edit_prompts import click_mask_prompt
 from videoseg_desktop.ui.inference_client import InferenceClient
 from videoseg_desktop.ui.inference_jobs import FrameRef, MaskAnswer, MaskJob, PrecomputeJob
 from videoseg_desktop.ui.inference_worker import READY
@@ -171,6 +172,7 @@ class AnnotationController(QObject):
             image=image,
             points=points,
             box=boxes[-1] if boxes else None,
+            mask_prompt=click_mask_prompt(self.project, object_id, frame),  # ADR 0003
         )
         self._forget(job.slot)
         request_id = self.client.submit(job)
@@ -240,8 +242,17 @@ class AnnotationController(QObject):
         )
 
     # -- answers ---------------------------------------------------------------------------
+    def detach(self) -> None:
+        """Stop listening to the shared client (the project is closing)."""
+        self.client.maskReady.disconnect(self._on_mask)
+        self.client.failed.disconnect(self._on_failed)
+        self.client.stateChanged.disconnect(self._on_model_state)
+        self._waiting.clear()
+
     def _on_mask(self, answer: MaskAnswer) -> None:
-        _slot, command = self._waiting.pop(answer.request_id, (None, None))
+        if answer.request_id not in self._waiting:
+            return  # another window's request (the client is shared)
+        _slot, command = self._waiting.pop(answer.request_id)
         try:
             self.project.objects.get(answer.object_id)
         except VideoSegError:
@@ -249,8 +260,9 @@ class AnnotationController(QObject):
         if self.mask_hook is not None:
             self.mask_hook(answer.object_id, answer.frame, answer.mask, answer.rle["counts"])
         try:
+            source = MaskSource.EDITED if answer.from_edit else MaskSource.CLICKED
             record = self.project.masks.put(
-                answer.object_id, answer.frame, answer.rle, MaskSource.CLICKED, answer.model_id
+                answer.object_id, answer.frame, answer.rle, source, answer.model_id
             )
         except VideoSegError as exc:
             self.errorOccurred.emit(f"the mask could not be saved: {exc}")
@@ -260,9 +272,9 @@ class AnnotationController(QObject):
         self.maskApplied.emit(answer, time.perf_counter() - answer.submitted_at)
 
     def _on_failed(self, job, message: str) -> None:
-        if not isinstance(job, MaskJob):
+        if not isinstance(job, MaskJob) or job.request_id not in self._waiting:
             return
-        _slot, command = self._waiting.pop(job.request_id, (None, None))
+        _slot, command = self._waiting.pop(job.request_id)
         if self.client.state == READY:
             self.errorOccurred.emit(message)
         else:  # the model could not load: try again once it is ready (download, new file)

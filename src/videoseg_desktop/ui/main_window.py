@@ -34,6 +34,7 @@ from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.canvas_presenter import CanvasPresenter
 from videoseg_desktop.ui.canvas_view import CanvasView
 from videoseg_desktop.ui.dialogs.model_setup import ModelSetupFlow
+from videoseg_desktop.ui.editing import MaskEditing
 from videoseg_desktop.ui.label_panel import LabelPanel
 from videoseg_desktop.ui.media_browser_dock import MediaBrowserDock, dropped_paths
 from videoseg_desktop.ui.model_panel import ModelPanel
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         for label in (self.device_label, self.model_label, self.cursor_label, self.zoom_label):
             self.statusBar().addPermanentWidget(label)
         self._wire()
+        self.editing = MaskEditing.install(self)  # brush, eraser, polygon, clean-up
         self.show_start_page()
 
     # -- layout helpers --------------------------------------------------------------------
@@ -155,8 +157,11 @@ class MainWindow(QMainWindow):
             )
         self.model_panel.configChanged.connect(self.context.remember_model)
         self.client.stateChanged.connect(self._show_model_state)
-        self.client.deviceKnown.connect(lambda d: self.device_label.setText(f"Device: {d}"))
+        # Bound methods only on the shared client: Qt drops them when this window is deleted.
+        self.client.deviceKnown.connect(self._show_device)
         self._show_model_state(self.client.state, self.client.state_detail)
+        if self.client.device:
+            self._show_device(self.client.device)
 
     # -- projects --------------------------------------------------------------------------
     def open_project(self, path: str | Path) -> bool:
@@ -197,6 +202,7 @@ class MainWindow(QMainWindow):
         session, self.session = self.session, None
         for view in self._session_views:
             view.set_session(None)
+        self.controller.detach()
         for helper in (self.controller, self.presenter):
             helper.deleteLater()
         self.controller = self.presenter = None
@@ -258,6 +264,9 @@ class MainWindow(QMainWindow):
             box = QMessageBox(QMessageBox.Icon.Warning, "VideoSeg Desktop", message, parent=self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
+
+    def _show_device(self, device: str) -> None:
+        self.device_label.setText(f"Device: {device}")
 
     def _show_cursor(self, x: float, y: float) -> None:
         self.cursor_label.setText("" if x < 0 else f"x {int(x)}, y {int(y)}")

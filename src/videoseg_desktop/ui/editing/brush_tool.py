@@ -71,7 +71,7 @@ class BrushTool(CanvasTool):
             self._finish()
         modifier_erase = bool(event.modifiers() & ERASE_MODIFIERS)
         erases = self.erase or modifier_erase
-        target = self.editor.begin(create=not erases)
+        target = self.editor.begin(create=not erases, copy=False)  # the live layer copies
         if target is None:
             return self.view.has_image()
         self._target, self._stroke_erases = target, erases

@@ -35,8 +35,10 @@ class EditTarget:
     object_id: int
     media_id: int
     frame: int
-    mask: np.ndarray  # H x W bool, the tool's own copy
+    mask: np.ndarray  # H x W bool: the tool's own copy (or, with copy=False, ``base`` itself)
     color: QColor
+    base: np.ndarray | None = None  # the stored mask when the gesture began (shared, read-only)
+    base_counts: str | None = None  # its RLE counts, to notice a change during the gesture
 
 
 class MaskEditor(QObject):
@@ -101,11 +103,12 @@ class MaskEditor(QObject):
         record = self.session.project.masks.get(object_id, self.session.frame)
         return None if record is None else decode_rle(record.rle)
 
-    def begin(self, create: bool) -> EditTarget | None:
-        """A writable copy of the selected object's mask, or an empty one for a new object.
+    def begin(self, create: bool, copy: bool = True) -> EditTarget | None:
+        """The selected object's mask to edit, or an empty one for a new object.
 
         ``create``: with no object selected, edit an empty mask that becomes a new object on
-        commit (brush, polygon); otherwise (eraser, cut) there is nothing to edit.
+        commit (brush, polygon); otherwise (eraser, cut) there is nothing to edit. ``copy``
+        False hands out the stored mask itself, for tools that copy it anyway (the brush).
         """
         shape = self.image_shape()
         if shape is None:
@@ -114,14 +117,26 @@ class MaskEditor(QObject):
         if object_id == NONE and not create:
             self.statusMessage.emit("Select an object to edit its mask")
             return None
-        mask = self.current_mask(object_id)
-        if mask is None or mask.shape != shape:
-            mask = np.zeros(shape, dtype=bool)
+        base = self.current_mask(object_id)
+        record = self._record(object_id)
+        if base is None or base.shape != shape:
+            base, mask = None, np.zeros(shape, dtype=bool)
         else:
-            mask = np.array(mask, dtype=bool, order="C")
+            mask = np.array(base, dtype=bool, order="C") if copy else base
         return EditTarget(
-            object_id, self.session.media_id, self.session.frame, mask, self.color_of(object_id)
+            object_id,
+            self.session.media_id,
+            self.session.frame,
+            mask,
+            self.color_of(object_id),
+            base,
+            record.rle["counts"] if record is not None else None,
         )
+
+    def _record(self, object_id: int):
+        if object_id == NONE:
+            return None
+        return self.session.project.masks.get(object_id, self.session.frame)
 
     def color_of(self, object_id: int) -> QColor:
         item = self.canvas.overlays.get(object_id)
@@ -165,6 +180,12 @@ class MaskEditor(QObject):
             return False
         mask = np.ascontiguousarray(mask, dtype=bool)
         before = self.current_mask(target.object_id) if target.object_id != NONE else None
+        record = self._record(target.object_id)
+        if (record.rle["counts"] if record is not None else None) != target.base_counts:
+            # The stored mask changed during the gesture (a model answer, an undo): apply the
+            # gesture's own change on top of it instead of overwriting it.
+            mask = _merge(before, target.base, mask)
+            region = None
         if before is None and not mask.any():
             return False
         if before is not None and _unchanged(before, mask, region):
@@ -216,3 +237,13 @@ def _unchanged(before: np.ndarray, after: np.ndarray, region) -> bool:
         return np.array_equal(before, after)
     x0, y0, x1, y1 = region
     return np.array_equal(before[y0:y1, x0:x1], after[y0:y1, x0:x1])
+
+
+def _merge(current: np.ndarray | None, base: np.ndarray | None, edited: np.ndarray) -> np.ndarray:
+    """Three-way merge: the pixels the gesture added to / removed from ``base``, on ``current``."""
+    if current is None or current.shape != edited.shape:
+        current = np.zeros_like(edited)
+    if base is None or base.shape != edited.shape:
+        base = np.zeros_like(edited)
+    added, removed = edited & ~base, base & ~edited
+    return (current & ~removed) | added

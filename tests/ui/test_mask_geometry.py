@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from videoseg_desktop.core.records import PromptRecord
+from videoseg_desktop.ui.mask_geometry import mask_contains, nearest_prompt, outline_segments
+
+
+def _edges(segments):
+    """Unit edges covered by the segments, as a set (order and merging do not matter)."""
+    edges = set()
+    for x0, y0, x1, y1 in segments.astype(int).tolist():
+        if y0 == y1:
+            edges |= {("h", x, y0) for x in range(x0, x1)}
+        else:
+            edges |= {("v", x0, y) for y in range(y0, y1)}
+    return edges
+
+
+def _brute_force_edges(mask):
+    padded = np.pad(mask, 1)
+    edges = set()
+    h, w = mask.shape
+    for y in range(h + 1):
+        for x in range(w):
+            if padded[y, x + 1] != padded[y + 1, x + 1]:
+                edges.add(("h", x, y))
+    for y in range(h):
+        for x in range(w + 1):
+            if padded[y + 1, x] != padded[y + 1, x + 1]:
+                edges.add(("v", x, y))
+    return edges
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_outline_follows_every_pixel_edge_holes_included(seed):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((23, 31)) > 0.55
+    mask[:3] = False
+    assert _edges(outline_segments(mask)) == _brute_force_edges(mask)
+
+
+def test_single_pixel_outline_and_empty_mask():
+    mask = np.zeros((4, 5), bool)
+    assert outline_segments(mask).shape == (0, 4)
+    mask[2, 3] = True
+    assert _edges(outline_segments(mask)) == {("h", 3, 2), ("h", 3, 3), ("v", 3, 2), ("v", 4, 2)}
+
+
+def test_mask_contains_uses_pixel_squares():
+    mask = np.zeros((4, 5), bool)
+    mask[2, 3] = True
+    assert mask_contains(mask, 3.0, 2.0) and mask_contains(mask, 3.99, 2.99)
+    assert not mask_contains(mask, 4.0, 2.5) and not mask_contains(mask, -1, 2)
+
+
+def test_nearest_prompt_prefers_the_closest_within_radius():
+    point = PromptRecord(1, 1, 0, "point", (10.0, 10.0), True, 0)
+    box = PromptRecord(2, 1, 0, "box", (20.0, 20.0, 60.0, 60.0), True, 1)
+    assert nearest_prompt([point, box], 12, 12, 5) is point
+    assert nearest_prompt([point, box], 21, 40, 5) is box  # near the box's left edge
+    assert nearest_prompt([point, box], 40, 40, 5) is None  # deep inside: not "near" the box
+    assert nearest_prompt([point, box], 100, 100, 5) is None
