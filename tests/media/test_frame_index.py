@@ -81,3 +81,24 @@ def test_frame_index_validates_its_arrays():
     index = FrameIndex(np.arange(3), np.zeros(3, bool), Fraction(1, 30), 0)
     assert index.keyframe[0], "decoding can always start at the first frame"
     assert index.frame_of_pts(2) == 2 and index.frame_of_pts(7) is None
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_clip_cut_mid_gop_starts_at_its_first_keyframe(tmp_path, suffix):
+    # An editor's cut can begin with pictures whose keyframe was cut away: not decodable,
+    # so they are not frames (the decoder drops them; numbering must agree with it).
+    import av
+
+    source = write_video(numbered_frames(40), tmp_path / f"src{suffix}", gop=12, bframes=2)
+    cut = tmp_path / f"cut{suffix}"
+    with av.open(str(source)) as src, av.open(str(cut), "w") as dst:
+        stream_in = src.streams.video[0]
+        stream_out = dst.add_stream_from_template(stream_in)
+        for n, packet in enumerate(src.demux(stream_in)):
+            if n >= 5 and packet.size:
+                packet.stream = stream_out
+                dst.mux(packet)
+    index = build_frame_index(cut)
+    assert len(index) == 28
+    with VideoReader(cut, index) as reader:
+        assert [read_frame_number(reader.read(i)) for i in (0, 27, 5)] == [12, 39, 17]

@@ -128,6 +128,7 @@ def build_frame_index(path: Path) -> FrameIndex:
         is_avi = "avi" in container.format.name.split(",")
         declared_frames = stream.frames or 0
         declared_seconds = _declared_duration(stream)
+        start_pts = stream.start_time
         try:
             for packet in container.demux(stream):
                 if packet.size or packet.pts is not None or packet.dts is not None:
@@ -146,6 +147,11 @@ def build_frame_index(path: Path) -> FrameIndex:
             ) from None
     finally:
         container.close()
+    if True in keys and not keys[0]:
+        # A clip cut by an editor can start mid-GOP: pictures before the first keyframe
+        # cannot be decoded (the decoder drops them), so they are not frames of the video.
+        first = keys.index(True)
+        pts, dts, keys = pts[first:], dts[first:], keys[first:]
     if not pts:
         raise MediaError(f"{path.name} contains no video frames (empty or truncated file).")
     if declared_frames > packets:
@@ -155,7 +161,7 @@ def build_frame_index(path: Path) -> FrameIndex:
         )
     index = _index_from_packets(pts, dts, keys, time_base, rotation, force_decode_order=is_avi)
     if not index.decode_order and declared_seconds is not None:
-        _check_duration(path, index, declared_seconds)
+        _check_duration(path, index, declared_seconds, start_pts)
     return index
 
 
@@ -173,12 +179,16 @@ def _declared_duration(stream: av.video.stream.VideoStream) -> float | None:
     return None
 
 
-def _check_duration(path: Path, index: FrameIndex, declared: float) -> None:
+def _check_duration(path: Path, index: FrameIndex, declared: float, start_pts: int | None) -> None:
     """Matroska/WebM files cut short still demux cleanly; their header says how long they were."""
     if len(index) < 2:
         return
+    # Matroska's duration is the last frame's end time from 0, MP4's a sum of frame durations
+    # from the first: take the later of both readings, so a clip starting late never looks cut.
+    start = int(index.pts[0]) if start_pts is None else min(int(start_pts), int(index.pts[0]))
     step = float(np.median(np.diff(index.pts)) * index.time_base)
-    span = float((index.pts[-1] - index.pts[0]) * index.time_base) + step
+    last = int(index.pts[-1])
+    span = float((last - min(start, 0)) * index.time_base) + step
     if declared - span > 2.5 * step + 0.05:
         raise MediaError(
             f"{path.name} is truncated: its header announces {declared:.2f} s of video but the "
@@ -196,10 +206,13 @@ def _index_from_packets(
 ) -> FrameIndex:
     usable_pts = not force_decode_order and None not in pts and len(set(pts)) == len(pts)
     if usable_pts:
-        order = np.argsort(np.asarray(pts, np.int64), kind="stable")
+        stamps = np.asarray(pts, np.int64)
+        # Open-GOP leading pictures of the first keyframe reference frames before it: gone too.
+        keep = stamps >= stamps[0] if keys[0] else np.ones(len(stamps), bool)
+        order = np.argsort(stamps[keep], kind="stable")
         return FrameIndex(
-            pts=np.asarray(pts, np.int64)[order],
-            keyframe=np.asarray(keys, bool)[order],
+            pts=stamps[keep][order],
+            keyframe=np.asarray(keys, bool)[keep][order],
             time_base=time_base,
             rotation=rotation,
         )
