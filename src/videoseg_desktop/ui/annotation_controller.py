@@ -46,6 +46,8 @@ class AnnotationController(QObject):
         # Optional callable(object_id, frame, mask, rle_counts) run before the store write, so
         # the canvas can reuse the mask in memory instead of decoding it again.
         self.mask_hook = None
+        # Optional callable(MaskJob) -> MaskJob run before submitting (video corrections).
+        self.job_hook = None
         client.maskReady.connect(self._on_mask)
         client.failed.connect(self._on_failed)
         client.stateChanged.connect(self._on_model_state)
@@ -174,6 +176,8 @@ class AnnotationController(QObject):
             box=boxes[-1] if boxes else None,
             mask_prompt=click_mask_prompt(self.project, object_id, frame),  # ADR 0003
         )
+        if self.job_hook is not None:
+            job = self.job_hook(job)
         self._forget(job.slot)
         request_id = self.client.submit(job)
         self._waiting[request_id] = (job.slot, command)
@@ -199,7 +203,7 @@ class AnnotationController(QObject):
     def precompute_around(self, *_args) -> None:
         """Encode the image on screen, then its neighbours, ahead of the first click."""
         media = self.session.media
-        if media is None or self.client.state != READY:
+        if media is None or self.client.state != READY or self.session.moving:
             return
         frame = self.session.frame
         try:

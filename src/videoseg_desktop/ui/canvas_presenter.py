@@ -52,6 +52,8 @@ class CanvasPresenter(QObject):
         self.show_current(keep_view=False)
 
     def _on_frame(self, frame: int) -> None:
+        # Only the shown frame's masks stay decoded: playing a long video must not pile them up.
+        self._decoded = {k: v for k, v in self._decoded.items() if k[1] == frame}
         self.show_current(keep_view=True)
 
     def show_current(self, keep_view: bool = True) -> None:

@@ -39,6 +39,8 @@ class ProjectSession(QObject):
         self.object_id = NONE
         self.label_id = NONE
         self.hidden: set[int] = set()
+        # The playhead is moving (playback, scrubbing): skip work that pays off on a still frame.
+        self.moving = False
         self._media: MediaItem | None = None
         self._frames = None  # frame source of the current media
         self._image: tuple[tuple[int, int], np.ndarray] | None = None
@@ -97,6 +99,12 @@ class ProjectSession(QObject):
         self.frame = frame
         self._save("frame", frame)
         self.frameChanged.emit(frame)
+
+    def show_frame(self, frame: int, rgb: np.ndarray) -> None:
+        """Go to ``frame`` whose pixels were decoded elsewhere (playback's read-ahead thread)."""
+        if self._media is not None and 0 <= frame < self._media.frame_count:
+            self._image = ((self.media_id, int(frame)), rgb)
+        self.set_frame(frame)
 
     def set_object(self, object_id: int) -> None:
         if object_id == self.object_id:
