@@ -60,3 +60,14 @@ def test_nearest_prompt_prefers_the_closest_within_radius():
     assert nearest_prompt([point, box], 21, 40, 5) is box  # near the box's left edge
     assert nearest_prompt([point, box], 40, 40, 5) is None  # deep inside: not "near" the box
     assert nearest_prompt([point, box], 100, 100, 5) is None
+
+
+def test_segments_become_a_painter_path_exactly(qapp):
+    from videoseg_desktop.ui.qt_images import segments_to_path
+
+    segments = np.array([[1, 2, 3, 2], [5.5, 6, 5.5, 9]], dtype=np.float32)
+    path = segments_to_path(segments, (10.0, 20.0))
+    elements = [(path.elementAt(i).type.value, path.elementAt(i).x, path.elementAt(i).y)
+                for i in range(path.elementCount())]  # fmt: skip
+    assert elements == [(0, 11, 22), (1, 13, 22), (0, 15.5, 26), (1, 15.5, 29)]
+    assert segments_to_path(np.zeros((0, 4))).isEmpty()

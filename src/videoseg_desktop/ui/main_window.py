@@ -42,6 +42,7 @@ from videoseg_desktop.ui.object_list_panel import ObjectListPanel
 from videoseg_desktop.ui.project_session import ProjectSession
 from videoseg_desktop.ui.shortcuts_dialog import ShortcutsDialog
 from videoseg_desktop.ui.start_page import StartPage
+from videoseg_desktop.ui.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
 
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
         self._wire()
         self.editing = MaskEditing.install(self)  # brush, eraser, polygon, clean-up
+        self.video = VideoStudio.install(self)  # timeline, playback, tracking, track edits
         self.show_start_page()
 
     # -- layout helpers --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from videoseg_desktop.ui.mask_geometry import outline_segments
-from videoseg_desktop.ui.qt_images import mask_to_qimage
+from videoseg_desktop.ui.qt_images import mask_to_qimage, segments_to_path
 
 FILL_OPACITY = 0.38
 HOVER_FILL_OPACITY = 0.58
@@ -71,11 +71,7 @@ class MaskOverlayItem(QGraphicsItem):
         h, w = crop.shape
         self._fill = QPixmap.fromImage(mask_to_qimage(crop, self._color.rgba()))
         self._fill_origin = QPointF(float(left), float(top))
-        path = QPainterPath()
-        for x0, y0, x1, y1 in outline_segments(crop).tolist():
-            path.moveTo(x0 + left, y0 + top)
-            path.lineTo(x1 + left, y1 + top)
-        self._outline = path
+        self._outline = segments_to_path(outline_segments(crop), (float(left), float(top)))
         self._bounds = QRectF(float(left), float(top), float(w), float(h)).adjusted(-1, -1, 1, 1)
 
     def set_hovered(self, hovered: bool) -> None:

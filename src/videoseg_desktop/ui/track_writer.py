@@ -1,0 +1,133 @@
+"""What tracking reads from the store and writes back to it, on the GUI thread.
+
+Reading: each object's conditioning (a frame with a clicked, edited or imported mask is tracked
+from that very mask; a frame with prompts and no such mask from its prompts), as `videoseg
+track` does. Writing: streamed results are stored in batches, one transaction each, as
+"propagated"; a frame whose stored mask is clicked, edited or imported is never touched, and a
+propagated mask where the object is now gone is removed. What was replaced is remembered so
+the whole propagation can be undone.
+"""
+
+from __future__ import annotations
+
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.prompts import Box, Point
+from videoseg_desktop.core.records import MaskRecord, MaskSource
+from videoseg_desktop.store.masks import MaskWrite
+from videoseg_desktop.ui.video_jobs import Conditioning, TrackFrameAnswer
+
+KEPT_SOURCES = frozenset({MaskSource.CLICKED, MaskSource.EDITED, MaskSource.IMPORTED})
+
+
+def track_conditioning(project, object_id: int) -> tuple[Conditioning, ...]:
+    """What ``object_id`` is tracked from, frame by frame (empty: it cannot be tracked)."""
+    cond: dict[int, Conditioning] = {
+        frame: Conditioning(frame, mask=project.masks.get(object_id, frame).rle)
+        for frame, source in project.masks.frames_of(object_id)
+        if source in KEPT_SOURCES
+    }
+    prompts: dict[int, tuple[list[Point], Box | None]] = {}
+    for p in project.prompts.list(object_id):
+        if p.frame in cond:
+            continue
+        points, box = prompts.setdefault(p.frame, ([], None))
+        if p.kind == "point":
+            points.append(Point(p.coords[0], p.coords[1], p.positive))
+        else:
+            prompts[p.frame] = (points, Box(*p.coords))
+    for frame, (points, box) in prompts.items():
+        cond[frame] = Conditioning(frame, points=tuple(points), box=box)
+    return tuple(cond[f] for f in sorted(cond))
+
+
+def runs(frames: list[int]) -> list[tuple[int, int]]:
+    """Sorted frame numbers as [start, stop) runs of consecutive frames."""
+    out: list[tuple[int, int]] = []
+    for f in sorted(frames):
+        if out and out[-1][1] == f:
+            out[-1] = (out[-1][0], f + 1)
+        else:
+            out.append((f, f + 1))
+    return out
+
+
+class TrackWriter:
+    """Collects streamed frames and stores them in batches (see the module docstring)."""
+
+    def __init__(self, project, media_id: int):
+        self.project, self.media_id = project, media_id
+        self._pending: list[TrackFrameAnswer] = []
+        self.touched: dict[int, set[int]] = {}  # object -> frames written or cleared
+        self.before: dict[tuple[int, int], MaskRecord] = {}  # what those frames held first
+        self.stored = self.cleared = self.kept = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def add(self, answer: TrackFrameAnswer) -> None:
+        self._pending.append(answer)
+
+    def flush(self) -> int:
+        """Store what has arrived; returns how many frames were handled."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        alive = {o.id for o in self.project.objects.list(self.media_id)}
+        per_object: dict[int, dict[int, object]] = {}
+        for answer in batch:  # a later answer for the same frame wins
+            for obj_id, rle in answer.masks.items():
+                if obj_id in alive:
+                    per_object.setdefault(obj_id, {})[answer.frame] = rle
+        writes: list[MaskWrite] = []
+        clears: dict[int, list[int]] = {}
+        replaced: dict[tuple[int, int], MaskRecord] = {}
+        model = batch[-1].model_id
+        for obj_id, frames in per_object.items():
+            existing = {
+                r.frame: r
+                for r in self.project.masks.for_object(obj_id, min(frames), max(frames) + 1)
+            }
+            for frame, rle in frames.items():
+                record = existing.get(frame)
+                if record is not None and record.source in KEPT_SOURCES:
+                    self.kept += 1
+                    continue
+                if record is not None:
+                    replaced[(obj_id, frame)] = record
+                if rle is not None:
+                    writes.append(MaskWrite(obj_id, frame, rle, MaskSource.PROPAGATED, model))
+                elif record is not None:
+                    clears.setdefault(obj_id, []).append(frame)
+        if not writes and not clears:
+            return len(batch)
+        with self.project.transaction():
+            if writes:
+                self.project.masks.put_many(writes)
+            for obj_id, frames in clears.items():
+                for start, stop in runs(frames):
+                    self.project.masks.delete_range(obj_id, start, stop)
+        for key, record in replaced.items():
+            self.before.setdefault(key, record)
+        for w in writes:
+            self.touched.setdefault(w.object_id, set()).add(w.frame)
+        for obj_id, frames in clears.items():
+            self.touched.setdefault(obj_id, set()).update(frames)
+        self.stored += len(writes)
+        self.cleared += sum(len(f) for f in clears.values())
+        return len(batch)
+
+    def touched_count(self) -> int:
+        return sum(len(f) for f in self.touched.values())
+
+
+def check_trackable(project, object_ids: list[int]) -> dict[int, tuple[Conditioning, ...]]:
+    """Conditioning of the objects that have some; a clear error when none has."""
+    found = {}
+    for object_id in object_ids:
+        cond = track_conditioning(project, object_id)
+        if cond:
+            found[object_id] = cond
+    if not found:
+        raise VideoSegError("segment the object on a frame first (click on it), then track it")
+    return found
