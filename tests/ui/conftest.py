@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.driver import WindowDriver
+from tests.ui.video_window import square_mp4, video_driver, video_project  # noqa: F401
 
 DAVIS_FRAMES = ("blackswan", "car-shadow", "dog")
 
