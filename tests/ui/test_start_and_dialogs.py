@@ -69,10 +69,12 @@ def test_shortcut_sheet_lists_every_shortcut_and_gesture(driver):
     dialogs = [w for w in driver.window.findChildren(type(driver.window.show_shortcuts()))]
     rows = dict((action, keys) for keys, action in dialogs[-1].rows())
     for action in ("New Object", "Undo", "Redo", "Next Media", "Next Unannotated",
-                   "Delete Object", "Next Object", "Use Label 1", "Keyboard Shortcuts"):  # fmt: skip
+                   "Delete Object", "Next Object", "Use label 1 to 9 for new objects",
+                   "Keyboard Shortcuts"):  # fmt: skip
         assert action in rows, action
     assert "Ctrl+Y" in rows["Redo"] and "Ctrl+Shift+Z" in rows["Redo"]
     assert "?" in rows["Keyboard Shortcuts"]
+    assert rows["Quit"] == "Ctrl+Q"  # listed once though given twice
     assert "Right click" in dict((k, a) for k, a in dialogs[-1].rows())
 
 

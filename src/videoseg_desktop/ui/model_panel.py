@@ -5,6 +5,8 @@ Changing a setting reconfigures the worker; the model then loads again on the ne
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
@@ -67,6 +69,9 @@ class ModelPanel(QWidget):
         )
         self.size_combo.setCurrentIndex(max(self.size_combo.findData(config.image_size), 0))
         if config.checkpoint:
+            index = self.model_combo.findData(config.model)
+            name = Path(config.checkpoint).name
+            self.model_combo.setItemText(index, f"{config.model}  (weights: {name})")
             self.model_combo.setToolTip(f"weights from {config.checkpoint}")
 
     def selected_config(self) -> ModelConfig:

@@ -3,11 +3,12 @@ and the mouse gestures."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QMenu,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,13 +25,38 @@ MOUSE_GESTURES = (
 )
 
 
-def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
-    rows = []
+def _menu_title(action: QAction) -> str:
+    for owner in action.associatedObjects():
+        if isinstance(owner, QMenu) and owner.title():
+            return owner.title().replace("&", "")
+    return "Other"
+
+
+def _keys(action: QAction) -> list[str]:
+    keys = []
+    for sequence in action.shortcuts():
+        text = sequence.toString(QKeySequence.SequenceFormat.NativeText)
+        if text and text not in keys:
+            keys.append(text)
+    return keys
+
+
+def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str, str]]:
+    """(menu, keys, action) per action with a shortcut, in menu order. Actions sharing a
+    ``summary`` property (labels 1-9) are listed once."""
+    rows, summarised = [], set()
     for action in actions:
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
-        keys = [k for k in keys if k]
-        if keys:
-            rows.append((" or ".join(keys), action.text().replace("&", "")))
+        keys = _keys(action)
+        if not keys:
+            continue
+        summary = action.property("summary")
+        if summary:
+            if summary in summarised:
+                continue
+            summarised.add(summary)
+            rows.append((_menu_title(action), action.property("summary_keys"), summary))
+            continue
+        rows.append((_menu_title(action), " or ".join(keys), action.text().replace("&", "")))
     return rows
 
 
@@ -38,16 +64,32 @@ class ShortcutsDialog(QDialog):
     def __init__(self, actions: list[QAction], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        rows = shortcut_rows(actions) + list(MOUSE_GESTURES)
-        self.table = QTableWidget(len(rows), 2)
+        rows = shortcut_rows(actions) + [("Mouse", k, a) for k, a in MOUSE_GESTURES]
+        self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Keys", "Action"])
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setShowGrid(False)
         self.table.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.ResizeToContents
         )
         self.table.horizontalHeader().setStretchLastSection(True)
-        for row, (keys, text) in enumerate(rows):
+        bold = QFont(self.font())
+        bold.setBold(True)
+        group = None
+        for menu, keys, text in rows:
+            row = self.table.rowCount()
+            if menu != group:
+                group = menu
+                self.table.insertRow(row)
+                heading = QTableWidgetItem(menu)
+                heading.setFont(bold)
+                self.table.setItem(row, 0, heading)
+                self.table.setSpan(row, 0, 1, 2)
+                row += 1
+            self.table.insertRow(row)
             self.table.setItem(row, 0, QTableWidgetItem(keys))
             self.table.setItem(row, 1, QTableWidgetItem(text))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -55,10 +97,12 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(560, 620)
+        self.resize(560, 720)
 
     def rows(self) -> list[tuple[str, str]]:
+        """(keys, action) of every row but the menu headings."""
         return [
             (self.table.item(r, 0).text(), self.table.item(r, 1).text())
             for r in range(self.table.rowCount())
+            if self.table.item(r, 1) is not None
         ]

@@ -27,15 +27,23 @@ class StartPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.icon_label = QLabel()
         title = QLabel("VideoSeg Desktop")
         font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 2.0)
+        font.setPointSizeF(font.pointSizeF() * 2.2)
         font.setBold(True)
         title.setFont(font)
         subtitle = QLabel(
             "Segmentation training data from images and videos with SAM 2.1, on this computer."
         )
-        subtitle.setStyleSheet("color: palette(mid);")
+        subtitle.setStyleSheet("color: palette(dark);")
+        heading = QVBoxLayout()
+        heading.addWidget(title)
+        heading.addWidget(subtitle)
+        top = QHBoxLayout()
+        top.addWidget(self.icon_label)
+        top.addSpacing(12)
+        top.addLayout(heading, 1)
         buttons = QHBoxLayout()
         for text, tip, signal in (
             ("New project…", "Create a project folder", self.newRequested),
@@ -48,31 +56,51 @@ class StartPage(QWidget):
         ):
             button = QPushButton(text)
             button.setToolTip(tip)
-            button.setMinimumHeight(34)
+            button.setMinimumSize(150, 40)
             button.clicked.connect(signal)
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.recent = QListWidget()
         self.recent.setAlternatingRowColors(True)
+        self.recent.setMaximumHeight(260)
         self.recent.itemActivated.connect(
             lambda item: self.recentChosen.emit(item.data(Qt.ItemDataRole.UserRole))
         )
+        self.no_recent = QLabel("No recent projects yet: create one, or try the demo.")
+        self.no_recent.setStyleSheet("color: palette(dark); padding: 8px 0;")
+        recent_title = QLabel("Recent projects")
+        bold = QFont(recent_title.font())
+        bold.setBold(True)
+        recent_title.setFont(bold)
+        hint = QLabel(
+            "Tip: drop a project.vseg onto this window to open it; press ? in a project for "
+            "all keyboard shortcuts."
+        )
+        hint.setStyleSheet("color: palette(dark);")
         column = QVBoxLayout()
-        column.addWidget(title)
-        column.addWidget(subtitle)
-        column.addSpacing(18)
+        column.addStretch(2)
+        column.addLayout(top)
+        column.addSpacing(24)
         column.addLayout(buttons)
-        column.addSpacing(18)
-        column.addWidget(QLabel("Recent projects"))
-        column.addWidget(self.recent, 1)
-        hint = QLabel("Tip: drop a project.vseg onto this window to open it.")
-        hint.setStyleSheet("color: palette(mid);")
+        column.addSpacing(28)
+        column.addWidget(recent_title)
+        column.addWidget(self.recent)
+        column.addWidget(self.no_recent)
+        column.addSpacing(8)
         column.addWidget(hint)
+        column.addStretch(3)
+        holder = QWidget()
+        holder.setLayout(column)
+        holder.setMaximumWidth(780)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
-        outer.addLayout(column, 3)
+        outer.addWidget(holder, 4)
         outer.addStretch(1)
         self.setAcceptDrops(True)
+
+    def set_icon(self, icon) -> None:
+        if not icon.isNull():
+            self.icon_label.setPixmap(icon.pixmap(72, 72))
 
     def set_recent(self, roots: list[str]) -> None:
         self.recent.clear()
@@ -86,6 +114,8 @@ class StartPage(QWidget):
             if not exists:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.recent.addItem(item)
+        self.recent.setVisible(bool(roots))
+        self.no_recent.setVisible(not roots)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():

@@ -26,7 +26,9 @@ class WindowActions:
         self.export = self._add(self.file_menu, "&Export…", ["Ctrl+E"])
         self.file_menu.addSeparator()
         self.close_project = self._add(self.file_menu, "&Close Project", [Key.Close])
-        self.quit = self._add(self.file_menu, "&Quit", [Key.Quit, "Ctrl+Q"])
+        self.quit = self._add(
+            self.file_menu, "&Quit", [Key.Quit, "Ctrl+Q"]
+        )  # Quit is empty on Windows
 
         self.edit_menu = menus.addMenu("&Edit")
         self.undo = self._add(self.edit_menu, "&Undo", ["Ctrl+Z"])
@@ -55,6 +57,9 @@ class WindowActions:
         self.pick_label = [
             self._add(self.labels_menu, f"Use Label {n}", [str(n)]) for n in range(1, 10)
         ]
+        for action in self.pick_label:  # one line in the shortcut sheet
+            action.setProperty("summary", "Use label 1 to 9 for new objects")
+            action.setProperty("summary_keys", "1 … 9")
         self.tools_menu = menus.addMenu("&Tools")  # mask editing tools plug in here
 
         self.help_menu = menus.addMenu("&Help")
@@ -64,7 +69,12 @@ class WindowActions:
     def _add(self, menu: QMenu, text: str, keys: list | None = None) -> QAction:
         action = QAction(text, self.window)
         if keys:
-            action.setShortcuts([QKeySequence(k) for k in keys])
+            sequences = []
+            for key in keys:
+                sequence = QKeySequence(key)
+                if not sequence.isEmpty() and sequence not in sequences:
+                    sequences.append(sequence)
+            action.setShortcuts(sequences)
         menu.addAction(action)
         self._actions.append(action)
         return action
