@@ -265,7 +265,14 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             box = QMessageBox(QMessageBox.Icon.Warning, "VideoSeg Desktop", message, parent=self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.finished.connect(self._refocus)
             box.open()
+
+    def _refocus(self, *_args) -> None:
+        """Give the keyboard back to the canvas after a dialog (not every window manager does)."""
+        self.activateWindow()
+        if self.session is not None:
+            self.canvas.setFocus()
 
     def _show_device(self, device: str) -> None:
         self.device_label.setText(f"Device: {device}")
@@ -281,6 +288,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.actions.all(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._refocus)
         dialog.open()
         return dialog
 
