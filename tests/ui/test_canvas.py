@@ -168,3 +168,47 @@ def test_cursor_position_is_reported_in_image_pixels(canvas):
     QTest.mouseMove(canvas.viewport(), canvas.mapFromScene(QPointF(33.5, 44.5)))
     x, y = seen[-1]
     assert int(x) == 33 and int(y) == 44
+
+
+HIDPI_CHILD = r"""
+import numpy as np
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from videoseg_desktop.ui.canvas_view import CanvasView
+view = CanvasView(); view.resize(400, 300); view.show(); app.processEvents()
+rgb = np.zeros((60, 80, 3), np.uint8); rgb[:, :, 1] = 80
+view.set_image(rgb)
+mask = np.zeros((60, 80), bool); mask[20:40, 30:50] = True
+view.set_overlay(1, mask, QColor("#FF0000"))
+dpr = view.devicePixelRatioF()
+view.actual_size()
+one_to_one = view.transform().m11()
+view.set_zoom(10.0); view.centerOn(QPointF(30, 30)); app.processEvents()
+image = view.viewport().grab().toImage()
+def colour(x, y):
+    p = view.mapFromScene(QPointF(x, y))
+    c = image.pixelColor(int(p.x() * dpr), int(p.y() * dpr))
+    return c.red(), c.green()
+step = 2.5 / 10
+import json
+print(json.dumps([dpr, one_to_one, image.width(), colour(30 + step, 30), colour(30 - step, 30)]))
+"""
+
+
+def test_overlays_stay_on_their_pixels_on_a_hidpi_screen(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    out = subprocess.run([sys.executable, "-c", HIDPI_CHILD], capture_output=True, text=True,
+                         env=env, timeout=120)  # fmt: skip
+    import json
+
+    dpr, one_to_one, width, inside, outside = json.loads(out.stdout.strip().splitlines()[-1])
+    assert dpr == 2.0, out.stderr
+    assert one_to_one == pytest.approx(0.5)  # 1:1 = one image pixel per device pixel
+    assert width == 800  # the grab has physical resolution
+    assert inside[0] > 60 and outside == [0, 80]  # the edge sits at x=30 in device pixels
