@@ -164,6 +164,7 @@ def main() -> None:
     width, height = (1280, 720) if args.quick else (1920, 1080)
     samples = args.samples or (40 if args.quick else 100)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench_media_") as tmp:
         tmp = Path(tmp)
         video = tmp / "clip.mp4"
@@ -193,6 +194,7 @@ def main() -> None:
         result = {
             "benchmark": "media",
             "machine": {
+                "load_avg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
                 "pyav": av.__version__,
