@@ -223,13 +223,17 @@ class VideoReader:
                 continue  # an AVI "dropped frame" placeholder; an empty packet would flush
             if packet.size and packet.is_keyframe and self._clean_from == _NOT_YET:
                 self._clean_from = self._keyframe_number(packet)
-                if index.decode_order and self._clean_from != _NOT_YET:
-                    count = self._clean_from
+                if index.decode_order and count is None and self._clean_from != _NOT_YET:
+                    count = self._clean_from  # numbering starts here after a seek
             try:
                 decoded = packet.decode()
             except av.InvalidDataError:
-                # A damaged packet: its picture is lost, later keyframes still decode. The
-                # frames it should have produced are then missing, which _frame reports.
+                # A damaged packet. Pictures decoded from here until the next keyframe may be
+                # broken: none of them counts as clean, so reads of them fail loudly instead
+                # of returning a wrong picture. Counting output frames is lost for good.
+                if index.decode_order:
+                    return
+                self._clean_from = _NOT_YET
                 continue
             for frame in decoded:
                 if index.decode_order:
@@ -240,13 +244,19 @@ class VideoReader:
                     n = index.frame_of_pts(frame.pts) if frame.pts is not None else None
                     if n is None:
                         continue  # edit-list preroll or a picture the index does not list
+                if frame.is_corrupt:
+                    # Concealed decoding errors: this picture and those predicted from it are
+                    # damaged until the next keyframe; never hand them out.
+                    self._clean_from = _NOT_YET
+                    continue
                 yield n, frame
 
     def _keyframe_number(self, packet: av.Packet) -> int:
         """Frame number of a keyframe packet met after a seek (clean decoding starts there)."""
         stamp = packet.dts if self.index.decode_order else packet.pts
         n = self.index.frame_of_pts(stamp) if stamp is not None else None
-        return _NOT_YET if n is None else n
+        # Only trust the number if the index agrees this frame starts a keyframe interval.
+        return n if n is not None and self.index.keyframe[n] else _NOT_YET
 
     def _frame_rate(self) -> float | None:
         rate = self._stream.average_rate or self._stream.guessed_rate
