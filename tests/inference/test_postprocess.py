@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from videoseg_desktop.inference import postprocess
 from videoseg_desktop.inference.postprocess import PostProcessing, clean_mask, remove_small_islands
 
 
@@ -102,9 +104,11 @@ def _tied_all_small(mask: np.ndarray, holes: int, islands: int) -> bool:
     return len(areas) > 1 and (areas < islands).all() and (areas == areas.max()).sum() > 1
 
 
-def test_crop_based_clean_up_equals_whole_frame_labelling():
+@pytest.mark.parametrize("max_crops", [0, 1000, 10**9], ids=["whole-frame", "default", "crops"])
+def test_clean_up_equals_whole_frame_labelling(max_crops, monkeypatch):
     import cv2
 
+    monkeypatch.setattr(postprocess, "MAX_CROPS", max_crops)
     rng = np.random.default_rng(1)
     compared = 0
     for _ in range(300):

@@ -36,7 +36,7 @@ from videoseg_desktop.inference.preprocess import (
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024  # ~32 images at 1024 px (16 MiB each in fp32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare fields explicitly
 class ImageResult:
     mask: np.ndarray  # bool, H x W of the source image, after post-processing
     rle: Rle
@@ -46,7 +46,7 @@ class ImageResult:
     encode_s: float = 0.0  # 0 when the embedding came from the cache
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ImageEmbedding:
     """The image encoder's output for one image, as the mask decoder consumes it."""
 

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+# Beyond this many possibly-small regions, one labelling of the whole frame is cheaper than
+# one small labelling per region (noisy masks, e.g. from untrained weights).
+MAX_CROPS = 1000  # measured crossover on 2 MP masks: ~2000-3000 regions
+
 
 @dataclass(frozen=True)
 class PostProcessing:
@@ -66,24 +70,32 @@ def _contours(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 def _fill_small_holes(out: np.ndarray, limit: int) -> None:
     contours, parents = _contours(out)
+    boxes = []
     for contour, parent in zip(contours, parents, strict=True):
         if parent < 0:
             continue  # an outer border, not a hole
         x, y, w, h = cv2.boundingRect(contour)
-        if w - 2 >= limit or h - 2 >= limit:
-            continue  # the hole lies strictly inside its border's box and spans >= limit
-        crop = out[y : y + h, x : x + w]  # a view: filling it fills ``out``
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(
-            (~crop).astype(np.uint8), connectivity=4
-        )
-        # Background regions that do not reach the crop's edge are holes, whole and exact.
-        fill = stats[:, cv2.CC_STAT_AREA] < limit
-        fill[0] = False  # label 0: the foreground
-        fill[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = (
-            False
-        )
-        if fill.any():
-            crop |= fill[labels]
+        # The hole lies strictly inside its border's box: w - 2 columns, h - 2 rows at most.
+        if w - 2 < limit and h - 2 < limit:
+            boxes.append((x, y, w, h))
+    if len(boxes) > MAX_CROPS:
+        _fill_enclosed(out, limit)
+        return
+    for x, y, w, h in boxes:
+        _fill_enclosed(out[y : y + h, x : x + w], limit)  # a view: filling it fills ``out``
+
+
+def _fill_enclosed(region: np.ndarray, limit: int) -> None:
+    """Fill, in place, background regions under ``limit`` px that do not reach the edge."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (~region).astype(np.uint8), connectivity=4
+    )
+    fill = stats[:, cv2.CC_STAT_AREA] < limit
+    fill[0] = False  # label 0: the foreground
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    fill[np.unique(edge)] = False
+    if fill.any():
+        region |= fill[labels]
 
 
 def _remove_small_islands(out: np.ndarray, limit: int) -> None:
@@ -91,11 +103,16 @@ def _remove_small_islands(out: np.ndarray, limit: int) -> None:
     outer = [c for c, parent in zip(contours, parents, strict=True) if parent < 0]
     if len(outer) <= 1:
         return
-    small = []  # (area, x, y, region) of regions that may be under the limit
+    candidates = []
     for contour in outer:
         x, y, w, h = cv2.boundingRect(contour)
-        if w >= limit or h >= limit:
-            continue
+        if w < limit and h < limit:  # spanning fewer rows and columns than the limit
+            candidates.append((contour, x, y, w, h))
+    if len(candidates) > MAX_CROPS:
+        _remove_islands_whole_frame(out, limit)
+        return
+    small = []  # (area, x, y, region) of the regions that may be under the limit
+    for contour, x, y, w, h in candidates:
         padded = np.zeros((h + 2, w + 2), np.uint8)
         padded[1:-1, 1:-1] = out[y : y + h, x : x + w]
         _, labels, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=8)
@@ -108,3 +125,13 @@ def _remove_small_islands(out: np.ndarray, limit: int) -> None:
         if area < limit:
             h, w = region.shape
             out[y : y + h, x : x + w][region] = False
+
+
+def _remove_islands_whole_frame(out: np.ndarray, limit: int) -> None:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(out.view(np.uint8), connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    small = areas < limit
+    small[0] = False  # background
+    if count > 1 and small[1:].all():
+        small[1 + int(np.argmax(areas[1:]))] = False
+    out &= ~small[labels]
