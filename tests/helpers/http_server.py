@@ -30,6 +30,9 @@ class FileServer:
                 header = self.headers.get("Range")
                 if header and not server.ignore_range:
                     start = int(header.removeprefix("bytes=").split("-")[0])
+                    if start >= len(data):
+                        self.send_error(416, "Range Not Satisfiable")
+                        return
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 else:

@@ -67,6 +67,16 @@ def test_fetch_starts_over_when_the_server_ignores_range(server, tmp_path):
     assert part.read_bytes() == PAYLOAD
 
 
+def test_fetch_starts_over_when_the_partial_file_is_longer_than_the_file(server, tmp_path):
+    server.files["f.bin"] = PAYLOAD
+    part = tmp_path / "f.bin.part"
+    stale = PAYLOAD + b"left over from another version"
+    part.write_bytes(stale)
+    fetch(server.url("f.bin"), part)  # size unknown: the server's 416 tells
+    assert [r["range"] for r in server.requests] == [f"bytes={len(stale)}-", None]
+    assert part.read_bytes() == PAYLOAD
+
+
 def test_cancelling_through_the_progress_callback_keeps_the_partial_file(server, tmp_path):
     server.files["f.bin"] = PAYLOAD * 8  # several chunks
 

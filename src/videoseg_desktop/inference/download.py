@@ -33,6 +33,15 @@ class _Interrupted(Exception):
     """The server closed the connection before the whole file arrived."""
 
 
+_NETWORK_ERRORS = (
+    urllib.error.URLError,
+    TimeoutError,
+    ConnectionError,
+    http.client.HTTPException,
+    _Interrupted,
+)
+
+
 def download_model(
     name: str, progress: ProgressCallback | None = None, *, timeout: float = 30.0
 ) -> Path:
@@ -61,10 +70,12 @@ def download_checkpoint(
     except urllib.error.HTTPError as exc:
         reason = f"the server answered {exc.code} {exc.reason}"
         raise _manual_download_error(spec, dest, reason) from exc
-    except (urllib.error.URLError, OSError, http.client.HTTPException, _Interrupted) as exc:
+    except _NETWORK_ERRORS as exc:
         reason = getattr(exc, "reason", None) or exc
         resumable = part.is_file() and part.stat().st_size > 0
         raise _manual_download_error(spec, dest, str(reason), resumable=resumable) from exc
+    except OSError as exc:  # the disk, not the network (full, read-only, ...)
+        raise ModelError(f"cannot write {part}: {exc.strerror or exc}") from exc
     try:
         verify_checkpoint_file(part, spec)
     except ModelError as exc:
@@ -95,7 +106,14 @@ def fetch(
     if have:
         headers["Range"] = f"bytes={have}-"
     request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 416 or not have:
+            raise
+        part.unlink()  # "range not satisfiable": the file upstream changed; start over
+        return fetch(url, part, expected_size, progress, timeout=timeout)
+    with response:
         if have and not _resumes_at(response, have):
             have = 0  # the server ignored the Range header: start over
         length = response.headers.get("Content-Length")
