@@ -57,6 +57,7 @@ def open_window(context, path: str | None = None):
     window = MainWindow(context)
     window.setWindowIcon(app_icon())
     window.start_page.set_icon(app_icon())
+    window.restore_layout()
     context.windows.append(window)
     window.show()
     if path:

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from videoseg_desktop.core.records import PromptRecord
-from videoseg_desktop.ui.mask_geometry import mask_contains, nearest_prompt, outline_segments
+from videoseg_desktop.ui.mask_geometry import (
+    boundary_pixels,
+    mask_contains,
+    nearest_prompt,
+    outline_segments,
+)
 
 
 def _edges(segments):
@@ -71,3 +76,29 @@ def test_segments_become_a_painter_path_exactly(qapp):
                 for i in range(path.elementCount())]  # fmt: skip
     assert elements == [(0, 11, 22), (1, 13, 22), (0, 15.5, 26), (1, 15.5, 29)]
     assert segments_to_path(np.zeros((0, 4))).isEmpty()
+
+
+def test_boundary_pixels_are_the_mask_pixels_next_to_the_outside():
+    mask = np.zeros((6, 7), bool)
+    mask[1:5, 1:6] = True
+    mask[3, 3] = False  # a hole: its neighbours are boundary too
+    edge = boundary_pixels(mask)
+    assert not edge[2, 2] and edge[2, 3] and edge[1, 1] and edge[4, 5]
+    assert not (edge & ~mask).any()
+    assert boundary_pixels(np.ones((3, 3), bool)).sum() == 8  # the image border is outside
+
+
+def test_very_complex_masks_get_a_raster_outline(qapp):
+    from PySide6.QtGui import QColor
+
+    from videoseg_desktop.ui.overlay_items import MAX_VECTOR_OUTLINE, MaskOverlayItem
+
+    noisy = np.random.default_rng(0).random((400, 500)) > 0.5
+    assert boundary_pixels(noisy).sum() > MAX_VECTOR_OUTLINE
+    item = MaskOverlayItem(1)
+    item.set_mask(noisy, QColor("red"))
+    assert item._edge is not None and item._outline.isEmpty()
+    smooth = np.zeros((400, 500), bool)
+    smooth[100:300, 50:450] = True
+    item.set_mask(smooth, QColor("red"))
+    assert item._edge is None and item._outline.elementCount() == 8

@@ -202,3 +202,18 @@ def test_videoseg_desktop_command_line(tmp_path):
         ["/p/project.vseg", "--checkpoint", "c.pt", "--image-size", "256"]
     )
     assert args.path == "/p/project.vseg" and args.image_size == 256 and args.checkpoint == "c.pt"
+
+
+def test_window_layout_is_remembered(qtbot, driver, client):
+    window = driver.window
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.labels_dock)
+    window.close()
+    saved = window.context.preferences.get("window_layout")
+    assert saved["geometry"] and saved["state"]
+    again = MainWindow(AppContext(preferences=Preferences(), client=client))
+    qtbot.addWidget(again)
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    assert again.dockWidgetArea(again.labels_dock) != left
+    again.restore_layout()
+    assert again.dockWidgetArea(again.labels_dock) == left
+    again.close()

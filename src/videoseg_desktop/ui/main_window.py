@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -305,7 +305,26 @@ class MainWindow(QMainWindow):
         # torch is imported on the worker thread only once the window is up.
         QTimer.singleShot(300, self.client.warm_up)
 
+    def save_layout(self) -> None:
+        """Window size, position and dock layout, for the next start."""
+        self.context.preferences.set(
+            "window_layout",
+            {
+                "geometry": bytes(self.saveGeometry().toBase64()).decode("ascii"),
+                "state": bytes(self.saveState().toBase64()).decode("ascii"),
+            },
+        )
+
+    def restore_layout(self) -> None:
+        saved = self.context.preferences.get("window_layout") or {}
+        if isinstance(saved, dict) and saved.get("geometry"):
+            self.restoreGeometry(QByteArray.fromBase64(saved["geometry"].encode("ascii")))
+            self.restoreState(QByteArray.fromBase64(saved.get("state", "").encode("ascii")))
+            self._set_project_ui(self.session is not None)
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if self.session is not None:
+            self.save_layout()
         self.close_project()
         if self in self.context.windows:
             self.context.windows.remove(self)

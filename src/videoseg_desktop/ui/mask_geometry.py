@@ -47,6 +47,14 @@ def outline_segments(mask: np.ndarray) -> np.ndarray:
     return segments
 
 
+def boundary_pixels(mask: np.ndarray) -> np.ndarray:
+    """Mask pixels with a 4-neighbour outside the mask (the image border counts as outside)."""
+    m = np.asarray(mask, dtype=bool)
+    p = np.pad(m, 1)
+    interior = p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    return m & ~interior
+
+
 def mask_contains(mask: np.ndarray | None, x: float, y: float) -> bool:
     if mask is None:
         return False

@@ -12,12 +12,17 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from videoseg_desktop.ui.mask_geometry import outline_segments
+from videoseg_desktop.ui.mask_geometry import boundary_pixels, outline_segments
 from videoseg_desktop.ui.qt_images import mask_to_qimage, segments_to_path
 
 FILL_OPACITY = 0.38
 HOVER_FILL_OPACITY = 0.58
-OUTLINE_WIDTH = 1.5
+# Cosmetic pen widths: whole pixels take Qt's fast stroking path (1.5 px is ~4x slower).
+OUTLINE_WIDTH, STRONG_OUTLINE_WIDTH, HALO_WIDTH = 2, 3, 5
+# Above this many boundary pixels (foliage, hair, noise) a vector outline costs tens of ms per
+# paint; the outline is then drawn as a raster of the mask's boundary pixels instead, which is
+# just as aligned and costs one pixmap blit.
+MAX_VECTOR_OUTLINE = 20_000
 POSITIVE_COLOR = QColor("#2ECC40")
 NEGATIVE_COLOR = QColor("#FF4136")
 
@@ -41,6 +46,7 @@ class MaskOverlayItem(QGraphicsItem):
         self._fill: QPixmap | None = None
         self._fill_origin = QPointF()
         self._outline = QPainterPath()
+        self._edge: QPixmap | None = None  # raster outline of very complex masks
         self._bounds = QRectF()
         self.hovered = False
         self.selected = False
@@ -51,6 +57,7 @@ class MaskOverlayItem(QGraphicsItem):
         self.mask = None if mask is None else np.asarray(mask, dtype=bool)
         self._color = QColor(color)
         self._fill, self._outline, self._bounds = None, QPainterPath(), QRectF()
+        self._edge = None
         if self.mask is not None and self.mask.any():
             self._build(self.mask)
         self.update()
@@ -71,7 +78,11 @@ class MaskOverlayItem(QGraphicsItem):
         h, w = crop.shape
         self._fill = QPixmap.fromImage(mask_to_qimage(crop, self._color.rgba()))
         self._fill_origin = QPointF(float(left), float(top))
-        self._outline = segments_to_path(outline_segments(crop), (float(left), float(top)))
+        edge = boundary_pixels(crop)
+        if np.count_nonzero(edge) > MAX_VECTOR_OUTLINE:
+            self._edge = QPixmap.fromImage(mask_to_qimage(edge, self._color.rgba()))
+        else:
+            self._outline = segments_to_path(outline_segments(crop), (float(left), float(top)))
         self._bounds = QRectF(float(left), float(top), float(w), float(h)).adjusted(-1, -1, 1, 1)
 
     def set_hovered(self, hovered: bool) -> None:
@@ -101,12 +112,15 @@ class MaskOverlayItem(QGraphicsItem):
         painter.setOpacity(HOVER_FILL_OPACITY if self.hovered else FILL_OPACITY)
         painter.drawPixmap(self._fill_origin, self._fill)
         painter.setOpacity(1.0)
+        if self._edge is not None:
+            painter.drawPixmap(self._fill_origin, self._edge)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if self.selected:
-            painter.setPen(cosmetic_pen(QColor(255, 255, 255, 230), 3.5))
+            painter.setPen(cosmetic_pen(QColor(255, 255, 255, 230), HALO_WIDTH))
             painter.drawPath(self._outline)
-        width = 2.5 if (self.hovered or self.selected) else OUTLINE_WIDTH
+        width = STRONG_OUTLINE_WIDTH if (self.hovered or self.selected) else OUTLINE_WIDTH
         painter.setPen(
             cosmetic_pen(self._color.darker(115) if self.selected else self._color, width)
         )

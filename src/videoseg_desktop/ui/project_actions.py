@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QFileDialog
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
+from PySide6.QtWidgets import QDialog, QFileDialog, QProgressDialog
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.store import Project
@@ -41,21 +41,35 @@ def open_project(window) -> bool:
 
 
 def open_demo(window, folder: Path | None = None) -> bool:
-    """Render the demo project on first use (a few seconds), then open it."""
+    """Render the demo project on first use (seconds, on a thread), then open it."""
     from videoseg_desktop.demo import create_demo_project
 
     folder = folder or data_dir() / DEMO_FOLDER
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    window.statusBar().showMessage("Preparing the demo project…")
-    try:
-        root = create_demo_project(folder)
-    except (VideoSegError, OSError) as exc:
-        window.show_error(f"The demo project could not be created: {exc}")
+    outcome: dict = {}
+
+    def make() -> None:
+        try:
+            outcome["root"] = create_demo_project(folder)
+        except Exception as exc:  # reported below, on the GUI thread
+            outcome["error"] = exc
+
+    # The demo is a separate, new project (its own database connection, made and closed on the
+    # thread), so nothing the window holds is touched meanwhile.
+    thread = threading.Thread(target=make, name="demo-project", daemon=True)
+    thread.start()
+    dialog = QProgressDialog("Preparing the demo project…", None, 0, 0, window)
+    dialog.setWindowTitle("Open demo")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    while thread.is_alive():
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 30)
+        thread.join(0.02)
+    dialog.close()
+    dialog.deleteLater()
+    if "error" in outcome:
+        window.show_error(f"The demo project could not be created: {outcome['error']}")
         return False
-    finally:
-        QGuiApplication.restoreOverrideCursor()
-    window.statusBar().clearMessage()
-    return window.open_project(root)
+    return window.open_project(outcome["root"])
 
 
 def fill_recent_menu(window) -> None:
