@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from videoseg_desktop.core.errors import MediaError, VideoSegError
-from videoseg_desktop.core.records import MediaItem, MediaKind
-from videoseg_desktop.media.frame_index import build_frame_index
+from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.media.hashing import sha256_file
-from videoseg_desktop.media.probe import probe_media
+from videoseg_desktop.media.probe import probe_media_with_index
 from videoseg_desktop.store.timeutil import now_iso
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file name)
@@ -70,7 +69,7 @@ def _import_one(project, path: Path, link: bool, report: ImportReport, made: lis
     if existing is not None:
         report.duplicates.append((path, existing))
         return
-    info = probe_media(path)
+    info, index = probe_media_with_index(path)  # the index is saved, not built twice
     own: list[Path] = []  # files made for this one, removed again if it fails
     try:
         if link:
@@ -96,10 +95,10 @@ def _import_one(project, path: Path, link: bool, report: ImportReport, made: lis
             annotated=False,
             linked=link,
         )
-        if info.kind is MediaKind.VIDEO:
+        if index is not None:
             index_path = project.frame_index_path(item)
             index_path.parent.mkdir(parents=True, exist_ok=True)
-            build_frame_index(path).save(index_path)
+            index.save(index_path)
             own.append(index_path)
         report.added.append(project.media.insert(item))
     except BaseException:
