@@ -114,6 +114,7 @@ def bench_window(project: Path, checkpoint: Path, image_size: int, clicks: int) 
     client, canvas = context.client, window.canvas
     done: list[float] = []
     answers: list = []
+    clicked: list[float] = []
 
     def on_mask(answer, _seconds):
         canvas.viewport().repaint()  # the overlay is on screen, not just in the scene
@@ -123,6 +124,7 @@ def bench_window(project: Path, checkpoint: Path, image_size: int, clicks: int) 
     def click(x: float, y: float, negative: bool = False) -> float:
         mods = Qt.KeyboardModifier.ControlModifier if negative else Qt.KeyboardModifier.NoModifier
         start = time.perf_counter()
+        clicked.append(start)
         QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, mods,
                          canvas.mapFromScene(QPointF(x, y)))  # fmt: skip
         count = len(done)
@@ -157,6 +159,23 @@ def bench_window(project: Path, checkpoint: Path, image_size: int, clicks: int) 
         session.predict(key, None, points, None)
         engine_ms.append((time.perf_counter() - start) * 1000)
     gui_med, engine_med = statistics.median(gui_ms), statistics.median(engine_ms)
+    last = answers[-clicks:]
+    stored = done[-clicks:]
+    starts = clicked[-clicks:]
+
+    def median_ms(values) -> float:
+        return round(statistics.median(values) * 1000, 1)
+
+    breakdown = {  # where a click's time goes, medians
+        "click_to_request_ms": median_ms(
+            a.submitted_at - t for a, t in zip(last, starts, strict=True)
+        ),
+        "queue_to_worker_ms": median_ms(a.started_at - a.submitted_at for a in last),
+        "worker_ms": median_ms(a.finished_at - a.started_at for a in last),
+        "worker_to_overlay_on_screen_ms": median_ms(
+            t - a.finished_at for a, t in zip(last, stored, strict=True)
+        ),
+    }
     click_result = {
         "clicks": clicks,
         "gui_click_to_overlay_ms_median": round(gui_med, 1),
@@ -166,6 +185,7 @@ def bench_window(project: Path, checkpoint: Path, image_size: int, clicks: int) 
             statistics.median(a.engine_s * 1000 for a in answers[-clicks:]), 1
         ),
         "ratio_gui_to_engine": round(gui_med / engine_med, 3),
+        "breakdown": breakdown,
         "target_overhead_ms": 20,
     }
 

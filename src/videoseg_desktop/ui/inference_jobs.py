@@ -81,6 +81,8 @@ class MaskAnswer:
     model_id: str
     submitted_at: float
     from_edit: bool = False  # refined from a hand-edited mask (stored as "edited" again)
+    started_at: float = 0.0  # perf_counter when the worker took the job (latency breakdowns)
+    finished_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class MaskJob(Job):
         return ("mask", self.object_id, self.media_id, self.frame)
 
     def run(self, worker) -> MaskAnswer:
+        started_at = time.perf_counter()
         session = worker.engine.image_session()
         result = session.predict(
             self.key, self.image, self.points, self.box, mask_prompt=self.mask_prompt
@@ -179,6 +182,8 @@ class MaskJob(Job):
             model_id=worker.engine.model_id,
             submitted_at=self.submitted_at,
             from_edit=self.mask_prompt is not None,
+            started_at=started_at,
+            finished_at=time.perf_counter(),
         )
 
 

@@ -171,26 +171,34 @@ class PromptChangeCommand(StoreCommand):
 
     def do(self) -> None:
         prompts, masks = self.project.prompts, self.project.masks
-        with self.project.transaction():
-            for p in self.removed:
-                prompts.delete(p.id)
-            if self.added is None:
-                self.added = [
-                    prompts.add(self.object_id, self.frame, kind, coords, positive)
-                    for kind, coords, positive in self.to_add
-                ]
-            else:
-                prompts.restore(self.added)
-            remaining = prompts.list(self.object_id, self.frame)
-            if not remaining:
-                if masks.get(self.object_id, self.frame) is not None:
-                    masks.delete(self.object_id, self.frame)
-                self.mask_after = None
-            elif self.mask_after is not _UNKNOWN and self.mask_after is not None:
-                masks.restore([self.mask_after])
+        requested = False
+        try:
+            with self.project.transaction():
+                for p in self.removed:
+                    prompts.delete(p.id)
+                if self.added is None:
+                    self.added = [
+                        prompts.add(self.object_id, self.frame, kind, coords, positive)
+                        for kind, coords, positive in self.to_add
+                    ]
+                else:
+                    prompts.restore(self.added)
+                remaining = prompts.list(self.object_id, self.frame)
+                if not remaining:
+                    if masks.get(self.object_id, self.frame) is not None:
+                        masks.delete(self.object_id, self.frame)
+                    self.mask_after = None
+                elif self.mask_after is not _UNKNOWN and self.mask_after is not None:
+                    masks.restore([self.mask_after])
+                else:
+                    # Asked before the commit: the views redraw (on commit) while the model runs.
+                    self.controller.request_mask(self.object_id, self.frame, self)
+                    requested = True
+        except BaseException:
+            if requested:  # the prompts were rolled back: their mask must never be stored
+                self.controller.supersede(self.object_id, self.frame)
+            raise
         self.session.set_object(self.object_id)
-        if remaining and (self.mask_after is _UNKNOWN or self.mask_after is None):
-            self.controller.request_mask(self.object_id, self.frame, self)
 
     def revert(self) -> None:
         self.controller.supersede(self.object_id, self.frame)
