@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--new-instance", action="store_true", help="do not hand PATH to a running window"
     )
     parser.add_argument("--version", action="version", version=f"videoseg-desktop {__version__}")
+    # For the installer's CI: open PATH, check the window shows it, exit 0 (or 1).
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -95,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
         )
     )
-    open_window(context, path)
+    window = open_window(context, path)
+    if args.smoke_test:
+        _exit_after_checking(app, window, path)
     if server is not None:
         server.open_requested.connect(lambda p: open_window(context, p))
     app.aboutToQuit.connect(context.shutdown)
@@ -103,6 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     if server is not None:
         server.close()
     return code
+
+
+def _exit_after_checking(app, window, path: str | None) -> None:
+    from PySide6.QtCore import QTimer
+
+    def check() -> None:
+        opened = window.session is not None if path else True
+        ok = window.isVisible() and opened
+        print(
+            f"smoke test: window {'shows' if ok else 'does NOT show'} {path or 'the start page'}",
+            flush=True,
+        )
+        app.exit(0 if ok else 1)
+
+    QTimer.singleShot(500, check)
 
 
 if __name__ == "__main__":
