@@ -40,12 +40,13 @@ def _stats(samples: list[float]) -> dict:
     }
 
 
-def _floor_click(predictor, embedding, coords, labels, multimask: bool) -> None:
+def _floor_click(predictor, embedding, coords, labels, multimask: bool, prior=None) -> None:
     import torch
 
     with torch.inference_mode():
         points = (torch.as_tensor(coords), torch.as_tensor(labels))
-        sparse, dense = predictor.sam_prompt_encoder(points=points, boxes=None, masks=None)
+        masks = None if prior is None else torch.as_tensor(prior[None])
+        sparse, dense = predictor.sam_prompt_encoder(points=points, boxes=None, masks=masks)
         predictor.sam_mask_decoder(
             image_embeddings=embedding.image_embed,
             image_pe=predictor.sam_prompt_encoder.get_dense_pe(),
@@ -108,7 +109,7 @@ def bench_size(checkpoint: Path, image: np.ndarray, size: int, repeats: int, bf1
 
         coords, labels = prompt_arrays(second, None, (h, w), size)
         start = time.perf_counter()
-        _floor_click(engine.predictor, embedding, coords, labels, False)
+        _floor_click(engine.predictor, embedding, coords, labels, False, result.logits)
         floor_refine.append(time.perf_counter() - start)
 
         start = time.perf_counter()

@@ -234,9 +234,11 @@ def test_out_of_memory_is_reported_and_the_session_stays_usable(session, image, 
         raise RuntimeError("CUDA out of memory. Tried to allocate 12.00 GiB")
 
     monkeypatch.setattr(image_session_module, "image_to_tensor", exhausted)
+    assert session.has_embedding("img")
     with pytest.raises(ModelError, match="out of memory on cpu while encoding the image"):
         session.precompute("big", image)
     assert not session.has_embedding("big")
+    assert len(session.cache) == 0  # cached embeddings were dropped to make room
     monkeypatch.setattr(image_session_module, "image_to_tensor", real)
     assert session.precompute("big", image) is True
 

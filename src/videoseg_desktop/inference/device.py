@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from videoseg_desktop.core.errors import ModelError
 
@@ -100,13 +100,20 @@ def release_memory(device: str) -> None:
 
 
 @contextlib.contextmanager
-def out_of_memory_guard(device: str, what: str) -> Iterator[None]:
-    """Turn an out-of-memory failure during ``what`` into a ModelError; the model stays usable."""
+def out_of_memory_guard(
+    device: str, what: str, on_oom: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Turn an out-of-memory failure during ``what`` into a ModelError; the model stays usable.
+
+    ``on_oom`` runs first (e.g. dropping cached embeddings), then the allocator cache is freed.
+    """
     try:
         yield
     except Exception as exc:
         if not is_out_of_memory(exc):
             raise
+        if on_oom is not None:
+            on_oom()
         release_memory(device)
         raise ModelError(
             f"out of memory on {device} while {what}: close other GPU programs, choose a smaller "

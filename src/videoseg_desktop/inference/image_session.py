@@ -184,7 +184,8 @@ class ImageSession:
         start = time.perf_counter()
         model = self.predictor
         with (
-            out_of_memory_guard(self.device, "encoding the image"),
+            # Cached embeddings are what fills a GPU over time: drop them to make room.
+            out_of_memory_guard(self.device, "encoding the image", on_oom=self.cache.clear),
             torch.inference_mode(),
             autocast(self.device, self.precision),
         ):
