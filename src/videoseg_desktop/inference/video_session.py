@@ -315,7 +315,7 @@ class VideoSession:
     def _tracks_to_propagate(self, obj_ids: Iterable[int] | None) -> list[tuple[int, ObjectTrack]]:
         if obj_ids is None:
             obj_ids = [obj_id for obj_id, t in self._objects.items() if t.has_prompts()]
-        chosen = [(obj_id, self._objects.get(obj_id)) for obj_id in obj_ids]
+        chosen = [(obj_id, self._objects.get(obj_id)) for obj_id in dict.fromkeys(obj_ids)]
         if not chosen:
             raise VideoSegError("add a prompt to an object before tracking")
         for obj_id, track in chosen:
