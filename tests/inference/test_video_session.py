@@ -205,3 +205,32 @@ def test_spilled_memory_is_deleted_with_its_object_and_session(predictor, square
         root = temporary.spill_root
         assert root.is_dir()
     assert not root.exists()
+
+
+def test_engine_sessions_clean_masks_and_use_the_engine_precision_and_lock(
+    random_checkpoint, squares, tmp_path
+):
+    import contextlib
+
+    from videoseg_desktop.inference.engine import SamEngine
+    from videoseg_desktop.inference.postprocess import PostProcessing
+
+    engine = SamEngine.load("tiny", random_checkpoint, image_size=256, device="cpu")
+    entered, engine_autocast = [], engine.autocast
+
+    @contextlib.contextmanager
+    def counting_autocast():
+        entered.append(engine.model_lock._is_owned())
+        with engine_autocast():
+            yield
+
+    engine.autocast = counting_autocast
+    clicks = [Point(35, 85), Point(150, 10, positive=False)]
+    with VideoSession.for_engine(engine, squares, tmp_path) as session:
+        cleaned = session.add_prompts(1, 0, clicks)
+        session.propagate(0, "forward", end_frame=1)
+    assert entered and all(entered)  # every model call ran under the lock and the autocast
+    with VideoSession(engine.predictor, squares, tmp_path) as raw_session:
+        raw = raw_session.add_prompts(1, 0, clicks)
+    np.testing.assert_array_equal(cleaned.logits[1], raw.logits[1])
+    np.testing.assert_array_equal(cleaned.masks[1], PostProcessing().apply(raw.masks[1]))

@@ -33,6 +33,7 @@ import numpy as np
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.inference.frame_feed import FrameFeed, FrameSource
+from videoseg_desktop.inference.postprocess import PostProcessing
 from videoseg_desktop.inference.track_memory import (
     BACKWARD,
     FORWARD,
@@ -58,15 +59,20 @@ class VideoSession:
     ``close()``); None uses the system's temporary folder. ``compute_context`` is an optional
     zero-argument callable returning a context manager wrapped around model calls (autocast);
     ``model_lock`` is held during each model call (one frame at a time while tracking), so other
-    users of the same model can interleave. The session does not own ``frames`` and never
-    changes the predictor.
+    users of the same model can interleave. ``postprocessing`` cleans the masks handed out (the
+    logits and the tracking memory stay raw, as in sam2). The session does not own ``frames`` and
+    never changes the predictor.
     """
 
     @classmethod
     def for_engine(
         cls, engine: Any, frames: FrameSource, spill_dir: Path | None = None, **options: Any
     ) -> VideoSession:
-        """A session on a ``SamEngine``'s model, precision and model lock."""
+        """A session on a ``SamEngine``'s model, precision and model lock.
+
+        Masks get the image session's default clean-up unless ``postprocessing`` says otherwise.
+        """
+        options.setdefault("postprocessing", PostProcessing())
         return cls(
             engine.predictor,
             frames,
@@ -86,8 +92,10 @@ class VideoSession:
         ram_frames: int | None = None,
         compute_context: Callable[[], contextlib.AbstractContextManager] | None = None,
         model_lock: threading.RLock | None = None,
+        postprocessing: PostProcessing | None = None,
     ) -> None:
         self.predictor = predictor
+        self.postprocessing = postprocessing
         self.feed = FrameFeed(frames, predictor.image_size, cache_frames)
         if len(self.feed) == 0:
             raise VideoSegError("the video has no frames to track")
@@ -392,7 +400,9 @@ class VideoSession:
         low_res = torch.cat([out["pred_masks"] for out in outs.values()], dim=0)
         low_res = low_res.to(self.state["device"])
         _, video_res = self.predictor._get_orig_video_res_output(self.state, low_res)
-        masks = (video_res[:, 0] > 0).cpu().numpy()
+        masks = list((video_res[:, 0] > 0).cpu().numpy())
+        if self.postprocessing is not None:
+            masks = [self.postprocessing.apply(mask) for mask in masks]
         logits = low_res[:, 0].float().cpu().numpy()
         return FrameResult(
             frame=frame,
