@@ -186,3 +186,60 @@ def test_onion_skin_outlines_the_previous_frame_mask(video_driver):
     d.session.set_hidden(obj.id, True)
     d.window.video.go_to(4)
     assert onion.items == {}  # hidden objects have no onion skin either
+
+
+def test_bin_row_on_a_10000_frame_video_marks_keys_gaps_and_coverage():
+    from PySide6.QtGui import QColor
+
+    from videoseg_desktop.ui.track_overview import TrackRow, bin_row
+
+    n, width = 10_000, 500  # 20 frames per pixel column
+    codes = np.zeros(n, np.int8)
+    codes[1000:6000] = PROPAGATED
+    codes[3000:3040] = NO_MASK  # a gap of two columns
+    codes[6000:6010] = PROPAGATED  # half a column covered
+    codes[1000] = CLICKED
+    codes[4000] = EDITED
+    prompted = np.zeros(n, bool)
+    prompted[[1000, 5000]] = True
+    row = TrackRow(1, "car 1", QColor("#E69F00"), codes, prompted)
+    start = time.perf_counter()
+    band, keys = bin_row(row, width)
+    assert time.perf_counter() - start < 0.05
+    alpha = band >> 24
+    assert alpha[:50].max() == 0 and alpha[301:].max() == 0  # before and after the track
+    assert (alpha[50:150] == 255).all() and (alpha[152:300] == 255).all()
+    assert 90 < alpha[300] < 255  # partly covered: fainter
+    gap_red = (band[150:152] >> 16) & 0xFF
+    assert (gap_red == 224).all()  # the gap shows red
+    key_columns = np.flatnonzero(keys)
+    assert key_columns.tolist() == [50, 200, 250]
+    assert keys[50] == keys[250] == 0xFFFFFFFF and (keys[200] >> 8) & 0xFFFF == 0xFFD6
+
+
+def test_overview_of_a_10000_frame_video_paints_quickly(qtbot):
+    from PySide6.QtGui import QColor
+
+    from videoseg_desktop.ui.track_overview import TrackOverview, TrackRow
+
+    overview = TrackOverview()
+    qtbot.addWidget(overview)
+    overview.resize(1400, 200)
+    n = 10_000
+    rng = np.random.default_rng(0)
+    rows = [
+        TrackRow(i, f"object {i}", QColor("#56B4E9"), rng.integers(0, 5, n).astype(np.int8),
+                 rng.random(n) < 0.001)
+        for i in range(6)
+    ]  # fmt: skip
+    overview.set_frame_count(n)
+    overview.set_rows(rows)
+    start = time.perf_counter()
+    overview.grab()
+    first = time.perf_counter() - start
+    overview.set_current(5000)
+    start = time.perf_counter()
+    overview.grab()
+    again = time.perf_counter() - start
+    assert first < 0.5 and again < 0.2, (first, again)
+    assert overview.frame_at(overview.frame_x(7777)) == 7777

@@ -266,12 +266,18 @@ class TrackJob(Job):
                 )
             )  # fmt: skip
 
-        def stop_now() -> bool:
-            return self.cancel.is_set() or time.monotonic() >= slice_end
-
         while self._passes:
             first, last, step = self._passes[0]
             direction = "forward" if step > 0 else "backward"
+
+            def stop_now(first=first, step=step, done_before=self._done) -> bool:
+                if self.cancel.is_set():
+                    return True
+                if self._done == done_before or time.monotonic() < slice_end:
+                    return False  # every slice tracks at least one frame
+                # A backward pass can never start at frame 0 (sam2), so none may end at 1.
+                return not (step < 0 and first + step * (self._done - done_before) == 0)
+
             outcome = tracked.session.propagate(
                 first, direction, last, list(self.objects), on_frame=on_frame, cancel=stop_now
             )
