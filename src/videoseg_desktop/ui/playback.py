@@ -99,6 +99,7 @@ class FrameDecoder(QObject):
     # -- decoder thread --------------------------------------------------------------------
     def _run(self) -> None:
         source = None
+        sequence = None  # (generation, next frame, iterator) of the forward decode in progress
         try:
             source = self._open_source()
             while True:
@@ -113,7 +114,11 @@ class FrameDecoder(QObject):
                     self.frameReady.emit(seek, source.read(seek))
                     continue
                 frame, first, last = play
-                rgb = source.read(frame)  # sequential: decoding just carries on
+                if sequence is None or sequence[:2] != (generation, frame):
+                    # One forward pass (no per-frame cache or copy), restarted on a jump.
+                    sequence = (generation, frame, source.iter_frames(frame, last + 1))
+                rgb = next(sequence[2])
+                sequence = (generation, frame + 1, sequence[2])
                 with self._cond:
                     if generation != self._generation:
                         continue  # stopped or restarted meanwhile
@@ -213,7 +218,7 @@ class PlaybackController(QObject):
         if not first <= frame <= last:
             frame = first  # at the end (or outside the loop): start over
         self.decoder.start_playing(frame, first, last, self.loop_enabled and self.loop is not None)
-        self.session.moving = True
+        self.session.set_moving(True)
         self.shown = self.stalls = 0
         self._window.clear()
         self._started = self._next_due = time.perf_counter()
@@ -228,7 +233,7 @@ class PlaybackController(QObject):
         if self.decoder is not None:
             self.decoder.stop_playing()
         if self.session is not None:
-            self.session.moving = False
+            self.session.set_moving(False)
         self.playingChanged.emit(False)
         self.settled.emit()
 
@@ -297,13 +302,13 @@ class PlaybackController(QObject):
             if self.session is not None:
                 self.session.set_frame(frame)
             return
-        self.session.moving = True
+        self.session.set_moving(True)
         self.decoder.request(frame)
 
     def end_scrub(self, frame: int) -> None:
         if self.session is None:
             return
-        self.session.moving = False
+        self.session.set_moving(False)
         if self.decoder is None:
             self.session.set_frame(frame)
         else:

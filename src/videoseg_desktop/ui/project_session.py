@@ -97,8 +97,15 @@ class ProjectSession(QObject):
         if frame == self.frame:
             return
         self.frame = frame
-        self._save("frame", frame)
+        if not self.moving:  # while playing, remembered once it stops (set_moving)
+            self._save("frame", frame)
         self.frameChanged.emit(frame)
+
+    def set_moving(self, moving: bool) -> None:
+        """Playback or scrubbing starts or stops; the frame it stopped on is remembered."""
+        self.moving = bool(moving)
+        if not moving:
+            self._save("frame", self.frame)
 
     def show_frame(self, frame: int, rgb: np.ndarray) -> None:
         """Go to ``frame`` whose pixels were decoded elsewhere (playback's read-ahead thread)."""
