@@ -68,7 +68,7 @@ class OnionSkin(QObject):
                 record = session.project.masks.get(obj.id, session.frame - 1)
                 if record is None or not record.area:
                     continue
-                color = QColor(colors.get(obj.label_id, UNLABELED_COLOR)).lighter(130)
+                color = QColor(colors.get(obj.label_id, UNLABELED_COLOR)).lighter(150)
                 wanted[obj.id] = (outline_path(decode_rle(record.rle)), color)
         scene = self.canvas.scene()
         for object_id in [o for o in self.items if o not in wanted]:
@@ -80,5 +80,5 @@ class OnionSkin(QObject):
                 item.setZValue(ONION_Z)
                 item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
                 scene.addItem(item)
-            item.setPen(cosmetic_pen(color, 1.5, Qt.PenStyle.DashLine))
+            item.setPen(cosmetic_pen(color, 2.0, Qt.PenStyle.DashLine))
             item.setPath(path)

@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 120  # store events are coalesced: tracking writes several batches a second
 
 
+LEGEND = (
+    "<span style='color:#E69F00'>■</span> tracked &nbsp;"
+    "<span style='color:#FFFFFF;background:#34373C'>▮</span> clicked / prompts &nbsp;"
+    "<span style='color:#FFD60A'>▮</span> edited &nbsp;"
+    "<span style='color:#4FC3F7'>▮</span> imported &nbsp;"
+    "<span style='color:#E0533D'>■</span> gap"
+)
+
+
 def timecode(seconds: float) -> str:
     """``HH:MM:SS.mmm``."""
     millis = int(round(max(seconds, 0.0) * 1000))
@@ -40,12 +49,20 @@ def timecode(seconds: float) -> str:
 
 
 def tool_button(action: QAction, text: str | None = None) -> QToolButton:
+    """A button for ``action``: its icon alone, or with the short ``text`` beside it."""
     button = QToolButton()
     button.setDefaultAction(action)
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the canvas
-    if text is not None:
-        button.setText(text)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    if text is None:
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+    else:
+        action.setIconText(text)  # what a tool button shows; menus keep the full text
+        style = Qt.ToolButtonStyle
+        button.setToolButtonStyle(
+            style.ToolButtonTextBesideIcon
+            if not action.icon().isNull()
+            else style.ToolButtonTextOnly
+        )
     return button
 
 
@@ -127,6 +144,7 @@ class TimelineDock(QDockWidget):
         tracking.addWidget(self.progress_label)
         tracking.addWidget(tool_button(a.cancel_tracking, "Cancel"))
         tracking.addStretch(0)
+        tracking.addWidget(QLabel(LEGEND))
         layout.addLayout(tracking)
 
         self.overview = TrackOverview()

@@ -49,8 +49,23 @@ ACTIONS = (  # attribute, menu text, shortcuts, checkable
 )
 
 
+ICONS = {  # attribute -> QStyle standard icon
+    "play": "SP_MediaPlay",
+    "previous_frame": "SP_ArrowLeft",
+    "next_frame": "SP_ArrowRight",
+    "back_ten": "SP_MediaSeekBackward",
+    "forward_ten": "SP_MediaSeekForward",
+    "first_frame": "SP_MediaSkipBackward",
+    "last_frame": "SP_MediaSkipForward",
+    "track_forward": "SP_ArrowForward",
+    "track_backward": "SP_ArrowBack",
+    "cancel_tracking": "SP_BrowserStop",
+}
+
+
 class VideoActions:
     def __init__(self, add_action, menu: QMenu):
+        style = menu.style()
         self.all = []
         for name, text, keys, checkable in ACTIONS:
             if name is None:
@@ -59,6 +74,8 @@ class VideoActions:
             action = add_action(menu, text, keys)
             action.setCheckable(checkable)
             action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({keys[0]})")
+            if name in ICONS:
+                action.setIcon(style.standardIcon(getattr(style.StandardPixmap, ICONS[name])))
             setattr(self, name, action)
             self.all.append(action)
         self.merge_menu = menu.addMenu("&Merge Selected Track Into")
