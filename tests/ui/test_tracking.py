@@ -180,3 +180,26 @@ def test_window_stays_responsive_while_tracking(video_driver, qtbot):
     # Generous on a shared, loaded 2-core CPU; bench_video_ui.py measures it properly.
     assert max(gaps) < 2.0, f"longest event-loop stall {max(gaps):.3f} s"
     assert np.median(gaps) < 0.05
+
+
+def test_closing_the_project_while_tracking_keeps_what_was_stored(video_driver, qtbot):
+    d = video_driver
+    obj = segment_square(d, 0)
+    window, worker = d.window, d.window.client.worker
+    root = d.project.root
+    closed = []
+
+    def close_after_two(done, *_rest):
+        if done >= 2 and not closed:
+            closed.append(done)
+            window.close_project()
+
+    window.video.tracking.progressed.connect(close_after_two)
+    window.video.track("forward")
+    qtbot.waitUntil(lambda: bool(closed), timeout=TRACK_TIMEOUT_MS)
+    assert window.session is None and window.video.tracking is None
+    qtbot.waitUntil(lambda: len(getattr(worker, "video_sessions", [])) == 0, timeout=60_000)
+    assert window.open_project(root)
+    stored = dict(window.session.project.masks.frames_of(obj))
+    assert stored[0] == MaskSource.CLICKED and len(stored) >= 2
+    assert window.session.undo_stack.count() == 0  # a fresh session: nothing to undo

@@ -167,11 +167,12 @@ class TrackingController(QObject):
             return
         if isinstance(answer, TrackFrameAnswer):
             self._writer.add(answer)
-            self.progressed.emit(answer.done, answer.total, answer.fps, answer.eta_s)
             if self._writer.pending >= FLUSH_FRAMES:
                 self._flush()
             elif not self._flush_timer.isActive():
                 self._flush_timer.start()
+            # Last: a slot may end tracking (close the project) in response.
+            self.progressed.emit(answer.done, answer.total, answer.fps, answer.eta_s)
         elif isinstance(answer, TrackDoneAnswer):
             self._end(answer.frames_done, answer.total, answer.cancelled)
 

@@ -238,7 +238,13 @@ class TrackJob(Job):
         from videoseg_desktop.inference.video_results import plan_passes, progress_after
 
         engine = worker.engine
-        tracked = VideoSessions.of(worker).get(engine, self.video)
+        sessions = VideoSessions.of(worker)
+        if self._passes is not None:  # a continuation
+            tracked = sessions.peek(engine, self.video)
+            if self.cancel.is_set() or tracked is None:  # cancelled, or closed meanwhile
+                return self._finish(True)
+        else:
+            tracked = sessions.get(engine, self.video)
         if self._passes is None:
             self._began = time.monotonic()
             if not self.objects:

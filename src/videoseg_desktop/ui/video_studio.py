@@ -132,7 +132,7 @@ class VideoStudio(QObject):
         self.playback.errorOccurred.connect(self.window.show_error)
         dock.frameEntered.connect(self.go_to)
         ov = dock.overview
-        ov.frameRequested.connect(self.go_to)
+        ov.frameRequested.connect(self.seek)
         ov.scrubbed.connect(self.playback.scrub_to)
         ov.scrubFinished.connect(self.playback.end_scrub)
         ov.objectClicked.connect(lambda oid: self.session and self.session.set_object(oid))
@@ -194,6 +194,11 @@ class VideoStudio(QObject):
         if self.session is not None and self.session.media is not None:
             last = self.session.media.frame_count - 1
             self.session.set_frame(min(max(int(frame), 0), last))
+
+    def seek(self, frame: int) -> None:
+        """A click on the timeline: stop playing and show that frame."""
+        self.playback.pause()
+        self.go_to(frame)
 
     def step(self, frames: int) -> None:
         if self.session is not None:
