@@ -115,7 +115,6 @@ def run_until(signal, predicate, timeout_s: float = 900.0) -> None:
 def bench_playback(app, window, media_id: int, frames: int) -> dict:
     session, playback = window.session, window.video.playback
     session.set_media(media_id, 0)
-    wait(app, lambda: playback.decoder is not None)
     gui, show = [], session.show_frame
 
     def timed_show(frame, rgb):  # the GUI thread's work per frame, painting included

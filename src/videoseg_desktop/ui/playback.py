@@ -187,10 +187,16 @@ class PlaybackController(QObject):
         if media is None or media.frame_count < 2:
             return
         self.fps = float(media.fps) if media.fps and media.fps > 0 else DEFAULT_FPS
-        project = self.session.project
-        self.decoder = FrameDecoder(lambda: project.open_frames(media), media.frame_count)
-        self.decoder.frameReady.connect(self._on_decoded, Qt.ConnectionType.QueuedConnection)
-        self.decoder.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+
+    def _ensure_decoder(self) -> FrameDecoder | None:
+        """The current video's decoder, started on first use (opening a video stays cheap)."""
+        media = self.session.media if self.session is not None else None
+        if self.decoder is None and media is not None and media.frame_count > 1:
+            project = self.session.project
+            self.decoder = FrameDecoder(lambda: project.open_frames(media), media.frame_count)
+            self.decoder.frameReady.connect(self._on_decoded, Qt.ConnectionType.QueuedConnection)
+            self.decoder.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        return self.decoder
 
     def _close_decoder(self) -> None:
         if self.decoder is not None:
@@ -205,13 +211,14 @@ class PlaybackController(QObject):
 
     def range(self) -> tuple[int, int]:
         """First and last frame that playback runs through (the loop, else the whole video)."""
-        count = self.decoder.frame_count if self.decoder else 1
+        media = self.session.media if self.session is not None else None
+        count = media.frame_count if media is not None else 1
         if self.loop_enabled and self.loop is not None:
             return self.loop
         return 0, count - 1
 
     def play(self) -> bool:
-        if self.playing or self.decoder is None or self.session is None:
+        if self.playing or self._ensure_decoder() is None:
             return False
         first, last = self.range()
         frame = self.session.frame + 1
@@ -298,7 +305,7 @@ class PlaybackController(QObject):
     # -- scrubbing -------------------------------------------------------------------------
     def scrub_to(self, frame: int) -> None:
         """Show ``frame`` as soon as the decoder has it; newer requests replace older ones."""
-        if self.decoder is None:
+        if self._ensure_decoder() is None:
             if self.session is not None:
                 self.session.set_frame(frame)
             return
