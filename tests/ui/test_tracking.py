@@ -34,9 +34,10 @@ def test_track_forward_streams_masks_into_store_timeline_and_undo(video_driver, 
     rows_seen, progress = [], []
     video.dock.overview.update()
     video.tracking.progressed.connect(lambda *a: progress.append(a))
-    timer = QTimer()  # what the timeline shows while tracking runs
+    timer = QTimer()  # what the timeline shows while tracking runs (rows refresh debounced)
+    overview = video.dock.overview
     timer.timeout.connect(
-        lambda: rows_seen.append(int((video.dock.overview.rows[0].codes > 0).sum()))
+        lambda: rows_seen.append(int((overview.rows[0].codes > 0).sum()) if overview.rows else 0)
     )
     timer.start(50)
     d.key(Qt.Key.Key_T)
