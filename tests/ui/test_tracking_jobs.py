@@ -18,11 +18,11 @@ from videoseg_desktop.inference.video_results import (
     plan_passes,
 )
 from videoseg_desktop.store import Project
+from videoseg_desktop.store.tracking_inputs import Conditioning, track_conditioning
 from videoseg_desktop.ui.project_session import ProjectSession
 from videoseg_desktop.ui.track_edit_commands import TrackingCommand
-from videoseg_desktop.ui.track_writer import TrackWriter, track_conditioning
+from videoseg_desktop.ui.track_writer import TrackWriter
 from videoseg_desktop.ui.video_jobs import (
-    Conditioning,
     TrackDoneAnswer,
     TrackedVideo,
     TrackFrameAnswer,

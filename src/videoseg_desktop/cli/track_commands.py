@@ -16,10 +16,9 @@ from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_proj
 from videoseg_desktop.cli.model_commands import add_model_options
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
-from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource, MediaKind
+from videoseg_desktop.store.tracking_inputs import KEPT_SOURCES, Conditioning, track_conditioning
 
-KEPT_SOURCES = {MaskSource.CLICKED, MaskSource.EDITED, MaskSource.IMPORTED}
 BATCH_FRAMES = 32  # masks written per transaction
 
 
@@ -81,11 +80,13 @@ def cmd_track(args) -> int:
                     f"0..{item.frame_count - 1}"
                 )
         inputs = {
-            obj.id: (obj, _conditioning(project, obj)) for obj in _objects(project, item, args)
+            obj.id: (obj, track_conditioning(project, obj.id))
+            for obj in _objects(project, item, args)
         }
         starts = {}
         for obj_id, (_, cond) in inputs.items():
-            default = max(cond) if args.direction == "backward" else min(cond)
+            frames = [c.frame for c in cond]
+            default = max(frames) if args.direction == "backward" else min(frames)
             starts.setdefault(default if args.start is None else args.start, []).append(obj_id)
         total = sum(
             len(order)
@@ -109,8 +110,8 @@ def cmd_track(args) -> int:
             VideoSession.for_engine(engine, frames, project.cache_dir / "tracking") as session,
         ):
             for obj, cond in inputs.values():
-                for frame, entry in sorted(cond.items()):
-                    _add_conditioning(session, project, obj, frame, entry)
+                for entry in cond:
+                    _add_conditioning(session, obj, entry)
             try:
                 for start, obj_ids in sorted(starts.items()):
 
@@ -165,11 +166,11 @@ def _objects(project, item, args) -> list:
             obj = project.objects.find(item.id, name)
             if obj is None:
                 raise VideoSegError(f"media {item.id} has no object named {name!r}")
-            if not _conditioning(project, obj):
+            if not track_conditioning(project, obj.id):
                 raise VideoSegError(f"object {name!r} has no prompts or masks to track from")
             chosen.append(obj)
         return chosen
-    chosen = [obj for obj in project.objects.list(item.id) if _conditioning(project, obj)]
+    chosen = [obj for obj in project.objects.list(item.id) if track_conditioning(project, obj.id)]
     if not chosen:
         raise VideoSegError(
             f"no object of media {item.id} has prompts or masks yet; segment a frame first"
@@ -177,31 +178,12 @@ def _objects(project, item, args) -> list:
     return chosen
 
 
-def _conditioning(project, obj) -> dict[int, tuple]:
-    """{frame: ("mask",) or ("prompts", points, box)}: what the object is tracked from."""
-    cond: dict[int, tuple] = {
-        frame: ("mask",)
-        for frame, source in project.masks.frames_of(obj.id)
-        if source in KEPT_SOURCES
-    }
-    prompts: dict[int, tuple[list[Point], Box | None]] = {}
-    for p in project.prompts.list(obj.id):
-        if p.frame in cond:
-            continue
-        points, box = prompts.setdefault(p.frame, ([], None))
-        if p.kind == "point":
-            points.append(Point(p.coords[0], p.coords[1], p.positive))
-        else:
-            prompts[p.frame] = (points, Box(*p.coords))
-    cond.update({frame: ("prompts", *entry) for frame, entry in prompts.items()})
-    return cond
-
-
-def _add_conditioning(session, project, obj, frame: int, entry: tuple) -> None:
-    if entry[0] == "prompts":
-        session.add_prompts(obj.id, frame, entry[1], entry[2])
+def _add_conditioning(session, obj, entry: Conditioning) -> None:
+    frame = entry.frame
+    if entry.mask is None:
+        session.add_prompts(obj.id, frame, list(entry.points), entry.box)
         return
-    mask = decode_rle(project.masks.get(obj.id, frame).rle)
+    mask = decode_rle(entry.mask)
     if mask.shape != (session.video_height, session.video_width):
         raise VideoSegError(
             f"the stored mask of {obj.name!r} on frame {frame} is {mask.shape[1]}x{mask.shape[0]}, "

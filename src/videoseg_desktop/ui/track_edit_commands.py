@@ -14,7 +14,8 @@ from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskRecord, MaskSource
 from videoseg_desktop.store.masks import MaskWrite
-from videoseg_desktop.ui.track_writer import KEPT_SOURCES, runs
+from videoseg_desktop.store.tracking_inputs import KEPT_SOURCES
+from videoseg_desktop.ui.track_writer import runs
 from videoseg_desktop.ui.undo_commands import StoreCommand
 
 LAST_FRAME = 2**31  # "to the end of the video" for range deletes

@@ -11,33 +11,14 @@ the whole propagation can be undone.
 from __future__ import annotations
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskRecord, MaskSource
 from videoseg_desktop.store.masks import MaskWrite
-from videoseg_desktop.ui.video_jobs import Conditioning, TrackFrameAnswer
-
-KEPT_SOURCES = frozenset({MaskSource.CLICKED, MaskSource.EDITED, MaskSource.IMPORTED})
-
-
-def track_conditioning(project, object_id: int) -> tuple[Conditioning, ...]:
-    """What ``object_id`` is tracked from, frame by frame (empty: it cannot be tracked)."""
-    cond: dict[int, Conditioning] = {
-        frame: Conditioning(frame, mask=project.masks.get(object_id, frame).rle)
-        for frame, source in project.masks.frames_of(object_id)
-        if source in KEPT_SOURCES
-    }
-    prompts: dict[int, tuple[list[Point], Box | None]] = {}
-    for p in project.prompts.list(object_id):
-        if p.frame in cond:
-            continue
-        points, box = prompts.setdefault(p.frame, ([], None))
-        if p.kind == "point":
-            points.append(Point(p.coords[0], p.coords[1], p.positive))
-        else:
-            prompts[p.frame] = (points, Box(*p.coords))
-    for frame, (points, box) in prompts.items():
-        cond[frame] = Conditioning(frame, points=tuple(points), box=box)
-    return tuple(cond[f] for f in sorted(cond))
+from videoseg_desktop.store.tracking_inputs import (
+    KEPT_SOURCES,
+    Conditioning,
+    track_conditioning,
+)
+from videoseg_desktop.ui.video_jobs import TrackFrameAnswer
 
 
 def runs(frames: list[int]) -> list[tuple[int, int]]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import Rle, decode_rle, encode_rle
-from videoseg_desktop.core.prompts import Box, Point
+from videoseg_desktop.store.tracking_inputs import Conditioning
 from videoseg_desktop.ui.inference_jobs import Job, MaskAnswer, MaskJob
 
 log = logging.getLogger(__name__)
@@ -43,21 +43,6 @@ class VideoRef:
     @property
     def key(self) -> Hashable:
         return (self.path, self.media_id)
-
-
-@dataclass(frozen=True)
-class Conditioning:
-    """What an object is tracked from on one frame: its accepted mask, or else its prompts."""
-
-    frame: int
-    mask: Rle | None = None
-    points: tuple[Point, ...] = ()
-    box: Box | None = None
-
-    def signature(self) -> Hashable:
-        if self.mask is not None:
-            return ("mask", self.mask["counts"])
-        return ("prompts", self.points, self.box)
 
 
 # -- answers --------------------------------------------------------------------------------
