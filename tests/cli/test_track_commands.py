@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.helpers.tracking import one_torch_thread
 from tests.helpers.video import moving_square_frames, write_video
 from videoseg_desktop.cli.main import main
 from videoseg_desktop.cli.track_commands import _MaskWriter
@@ -19,6 +20,11 @@ from videoseg_desktop.inference.video_results import FrameResult
 from videoseg_desktop.store import Project
 
 FRAMES = 12
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    yield from one_torch_thread()
 
 
 @pytest.fixture(autouse=True)

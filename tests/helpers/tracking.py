@@ -10,6 +10,20 @@ from PIL import Image
 from videoseg_desktop.inference.checkpoint import CONFIGS
 
 
+def one_torch_thread():
+    """Generator for a module fixture: run torch on one thread, then restore the setting.
+
+    On a shared 2-core machine libgomp's spin-waiting makes 2 threads up to 7x slower than one
+    whenever another process is busy; results do not depend on it (ours and stock run alike).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 class MemoryFrames:
     """The FrameSource protocol over a list of RGB arrays (counts reads, to prove laziness)."""
 

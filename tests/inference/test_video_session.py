@@ -14,6 +14,7 @@ from tests.helpers.tracking import (
     compare_tracks,
     davis_frames,
     davis_mask,
+    one_torch_thread,
     stock_propagate,
     stock_state,
 )
@@ -26,6 +27,11 @@ from videoseg_desktop.inference.frame_feed import FrameFeed
 from videoseg_desktop.inference.video_session import Progress, VideoSession
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    yield from one_torch_thread()
 
 
 @pytest.fixture(scope="module")

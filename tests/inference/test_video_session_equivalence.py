@@ -15,6 +15,7 @@ from tests.helpers.tracking import (
     build_stock_predictor,
     compare_tracks,
     davis_frames,
+    one_torch_thread,
     stock_propagate,
     stock_state,
 )
@@ -53,6 +54,11 @@ def _report(name, min_iou, max_diff):
     print(f"\n[{name}] min IoU vs stock {min_iou:.6f}, max logit difference {max_diff:.3g}")
     assert min_iou >= MIN_IOU
     assert max_diff <= MAX_LOGIT_DIFF
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    yield from one_torch_thread()
 
 
 @pytest.fixture(scope="module")
