@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see videoseg_desktop/inference/__init__.py
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DAVIS_ROOT = SHARED_DATA / "davis2016"

@@ -58,7 +58,8 @@ def build_stock_predictor(checkpoint: Path, image_size: int = 256, correct_as_co
     """
     from sam2.build_sam import build_sam2_video_predictor
 
-    overrides = [f"++model.image_size={image_size}"]
+    # Hole filling needs sam2's CUDA extension: off on both sides, as in our build_predictor.
+    overrides = [f"++model.image_size={image_size}", "++model.fill_hole_area=0"]
     if correct_as_cond:
         overrides.append("++model.add_all_frames_to_correct_as_cond=true")
     return build_sam2_video_predictor(

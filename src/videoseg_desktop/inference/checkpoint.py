@@ -59,11 +59,13 @@ def _build_random(config_file: str, image_size: int):
     from sam2.build_sam import build_sam2_video_predictor
 
     # Built on the CPU first: sam2 defaults to "cuda", and loading weights there is cheaper.
+    # fill_hole_area=0: sam2 fills holes only where its CUDA extension is built, so masks would
+    # differ between machines; our OpenCV post-processing does it the same everywhere.
     return build_sam2_video_predictor(
         config_file,
         None,
         device="cpu",
-        hydra_overrides_extra=[f"++model.image_size={int(image_size)}"],
+        hydra_overrides_extra=[f"++model.image_size={int(image_size)}", "++model.fill_hole_area=0"],
     )
 
 
