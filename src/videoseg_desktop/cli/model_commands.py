@@ -93,6 +93,19 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def load_engine(args, project):
+    """The engine the options of ``add_model_options`` ask for, else the project's defaults."""
+    from videoseg_desktop.inference.engine import SamEngine
+
+    return SamEngine.load(
+        model=args.model or project.settings.get("default_model") or "tiny",
+        checkpoint=args.checkpoint,
+        image_size=args.image_size or int(project.settings.get("image_size") or 1024),
+        device=args.device,
+        precision=args.precision,
+    )
+
+
 def parse_point(text: str) -> Point:
     parts = text.split(",")
     try:
@@ -213,7 +226,6 @@ def _mib(n: int) -> str:
 
 
 def cmd_segment(args) -> int:
-    from videoseg_desktop.inference.engine import SamEngine
 
     if not args.points and args.box is None:
         raise VideoSegError("give at least one --point or a --box")
@@ -231,13 +243,7 @@ def cmd_segment(args) -> int:
         points = old_points + list(args.points)
         box = args.box if args.box is not None else old_box
 
-        engine = SamEngine.load(
-            model=args.model or project.settings.get("default_model") or "tiny",
-            checkpoint=args.checkpoint,
-            image_size=args.image_size or int(project.settings.get("image_size") or 1024),
-            device=args.device,
-            precision=args.precision,
-        )
+        engine = load_engine(args, project)
         with project.open_frames(item) as frames:
             rgb = frames.read(args.frame)
         started = time.perf_counter()

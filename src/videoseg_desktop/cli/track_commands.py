@@ -13,7 +13,7 @@ import json
 import time
 
 from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_project
-from videoseg_desktop.cli.model_commands import add_model_options
+from videoseg_desktop.cli.model_commands import add_model_options, load_engine
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaKind
@@ -63,7 +63,6 @@ def register(sub) -> None:
 
 
 def cmd_track(args) -> int:
-    from videoseg_desktop.inference.engine import SamEngine
     from videoseg_desktop.inference.video_results import plan_passes
     from videoseg_desktop.inference.video_session import VideoSession
 
@@ -94,13 +93,7 @@ def cmd_track(args) -> int:
             for _, order in plan_passes(start, args.direction, args.end, item.frame_count)
         )
 
-        engine = SamEngine.load(
-            model=args.model or project.settings.get("default_model") or "tiny",
-            checkpoint=args.checkpoint,
-            image_size=args.image_size or int(project.settings.get("image_size") or 1024),
-            device=args.device,
-            precision=args.precision,
-        )
+        engine = load_engine(args, project)
         writer = _MaskWriter(project, engine.model_id, list(inputs))
         progress = ProgressLine("tracking")
         began = time.perf_counter()

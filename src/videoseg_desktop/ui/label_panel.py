@@ -9,17 +9,15 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog,
-    QHBoxLayout,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.ui.panel_widgets import button_row, stack
 from videoseg_desktop.ui.project_session import NONE, ProjectSession
 from videoseg_desktop.ui.undo_commands import (
     AddLabelCommand,
@@ -47,24 +45,16 @@ class LabelPanel(QWidget):
         self.list.setToolTip("Label for new objects (keys 1-9). Double-click to rename.")
         self.list.currentItemChanged.connect(self._on_current)
         self.list.itemDoubleClicked.connect(lambda _item: self.rename_current())
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        for text, tip, slot in (
-            ("+", "Add a label", self.add_label),
-            ("Rename", "Rename the selected label", self.rename_current),
-            ("Colour", "Change the selected label's colour", self.recolor_current),
-            ("−", "Delete the selected label (its objects are kept)", self.delete_current),
-        ):
-            button = QToolButton()
-            button.setText(text)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
+        buttons = button_row(
+            [
+                ("+", "Add a label", self.add_label),
+                ("Rename", "Rename the selected label", self.rename_current),
+                ("Colour", "Change the selected label's colour", self.recolor_current),
+                ("−", "Delete the selected label (its objects are kept)", self.delete_current),
+            ]
+        )
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.list)
-        layout.addLayout(buttons)
+        stack(self, self.list, buttons)
         self._updating = False
 
     def set_session(self, session: ProjectSession | None) -> None:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.ui.canvas_presenter import UNLABELED_COLOR
 from videoseg_desktop.ui.label_panel import color_icon
+from videoseg_desktop.ui.panel_widgets import button_row, stack
 from videoseg_desktop.ui.project_session import NONE, ProjectSession
 from videoseg_desktop.ui.undo_commands import (
     DeleteObjectCommand,
@@ -45,24 +44,16 @@ class ObjectListPanel(QWidget):
         self.label_menu = QMenu(self)
         self.label_menu.aboutToShow.connect(self._fill_label_menu)
         self.label_button.setMenu(self.label_menu)
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        for text, tip, slot in (
-            ("Rename", "Rename the selected object", self.rename_selected),
-            ("Hide", "Hide or show the selected object", self.toggle_hidden),
-            ("Delete", "Delete the selected object (Del)", self.delete_selected),
-        ):
-            button = QToolButton()
-            button.setText(text)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
+        buttons = button_row(
+            [
+                ("Rename", "Rename the selected object", self.rename_selected),
+                ("Hide", "Hide or show the selected object", self.toggle_hidden),
+                ("Delete", "Delete the selected object (Del)", self.delete_selected),
+            ]
+        )
         buttons.insertWidget(1, self.label_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.list)
-        layout.addLayout(buttons)
+        stack(self, self.list, buttons)
         self._updating = False
 
     def set_session(self, session: ProjectSession | None) -> None:
