@@ -3,15 +3,15 @@
 #   packaging/dev.sh demo   open the app on the generated demo project
 #   packaging/dev.sh test   lint and run the whole test suite
 #   packaging/dev.sh setup  only set up
-# Torch: with an NVIDIA GPU (nvidia-smi works) the CUDA build from PyPI; otherwise the CPU build
-# (a local wheel if pip is configured with one, else the PyTorch CPU index). Override with
-# TORCH_INSTALL="torch==X --index-url URL".
+# Torch: the standard PyPI builds of torch and torchvision (CUDA on Linux and Windows; they also
+# run on machines without a GPU). Override with TORCH_INSTALL="torch==X torchvision==Y --index-url URL".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PYTHON=${PYTHON:-python3}
 VENV=$ROOT/.venv
-TORCH_VERSION=2.13.0
+TORCH_VERSION=2.14.1
+TORCHVISION_VERSION=0.29.1
 SAM2_VERSION=1.1.0
 action=${1:-setup}
 
@@ -38,15 +38,9 @@ install_torch() {
   if [ -n "${TORCH_INSTALL:-}" ]; then
     # shellcheck disable=SC2086
     "$VENV/bin/pip" install -q $TORCH_INSTALL
-  elif command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
-    log "NVIDIA GPU found: installing CUDA torch $TORCH_VERSION"
-    "$VENV/bin/pip" install -q "torch==$TORCH_VERSION"
-  elif "$VENV/bin/pip" install -q --no-index --no-deps "torch==$TORCH_VERSION" 2>/dev/null; then
-    log "no GPU: installed the local CPU torch wheel"
-    "$VENV/bin/pip" install -q "torch==$TORCH_VERSION" # its dependencies
   else
-    log "no GPU: installing CPU torch $TORCH_VERSION"
-    "$VENV/bin/pip" install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
+    log "installing torch $TORCH_VERSION and torchvision $TORCHVISION_VERSION"
+    "$VENV/bin/pip" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
   fi
 }
 
@@ -59,7 +53,7 @@ setup() {
   log "setting up $VENV"
   system_libs
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -c "import torch" 2>/dev/null || install_torch
+  "$VENV/bin/python" -c "import torch, torchvision; assert torch.__version__.startswith('$TORCH_VERSION')" 2>/dev/null || install_torch
   "$VENV/bin/pip" install -q -r packaging/requirements.txt -r packaging/requirements-dev.txt
   # sam2's sdist needs torch at build time and must not pull CUDA torch or torchvision.
   "$VENV/bin/python" -c "import sam2" 2>/dev/null ||
