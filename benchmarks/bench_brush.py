@@ -32,10 +32,10 @@ from videoseg_desktop.core import mask_ops  # noqa: E402
 from videoseg_desktop.core.masks import encode_rle  # noqa: E402
 from videoseg_desktop.core.records import MaskSource  # noqa: E402
 from videoseg_desktop.store import Project  # noqa: E402
-from videoseg_desktop.ui.canvas_presenter import CanvasPresenter  # noqa: E402
-from videoseg_desktop.ui.canvas_view import CanvasView  # noqa: E402
+from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter  # noqa: E402
+from videoseg_desktop.ui.canvas.canvas_view import CanvasView  # noqa: E402
 from videoseg_desktop.ui.editing import MaskEditing  # noqa: E402
-from videoseg_desktop.ui.project_session import ProjectSession  # noqa: E402
+from videoseg_desktop.ui.project.project_session import ProjectSession  # noqa: E402
 
 W, H = 3840, 2160
 BUDGET_MS = 1000.0 / 60.0

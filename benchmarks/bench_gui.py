@@ -222,12 +222,12 @@ def bench_media_list(n: int) -> dict:
 
     from videoseg_desktop.core.records import MediaItem, MediaKind
     from videoseg_desktop.store import Project
-    from videoseg_desktop.ui.media_browser_dock import MediaListView
-    from videoseg_desktop.ui.media_list_model import MediaListModel
+    from videoseg_desktop.ui.panels.media_browser_dock import MediaListView
+    from videoseg_desktop.ui.panels.media_list_model import MediaListModel
 
     app = QApplication.instance() or QApplication([])
     # The rows point at no files: every thumbnail fails (quietly, as a blank tile).
-    logging.getLogger("videoseg_desktop.ui.thumbnail_loader").setLevel(logging.ERROR)
+    logging.getLogger("videoseg_desktop.ui.panels.thumbnail_loader").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp, Project.create(Path(tmp) / "p") as project:
         with project.transaction():
             for i in range(n):

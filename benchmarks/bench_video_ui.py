@@ -213,7 +213,7 @@ def bench_open_long(app, window, long_id: int, other_id: int, jumps: int) -> dic
 def bench_tracking(app, window, media_id: int, frames: int) -> dict:
     from PySide6.QtCore import QTimer
 
-    from videoseg_desktop.ui.inference_worker import READY
+    from videoseg_desktop.ui.inference.inference_worker import READY
 
     session, project, client = window.session, window.session.project, window.client
     session.set_media(media_id, 0)

@@ -15,6 +15,18 @@ ALLOWED = {
     "export": {"core", "media", "store"},
     "inference": {"core", "media"},
 }
+# Which rooms of ui/ each room may import (ui/'s top-level modules, main_window and friends, wire
+# them together and may import any). A new room gets an entry here; a cycle is a design smell.
+UI_ROOMS = {
+    "inference": set(),
+    "dialogs": {"inference"},
+    "project": {"dialogs"},
+    "canvas": {"project"},
+    "editing": {"canvas", "project"},
+    "annotation": {"canvas", "editing", "inference", "project"},
+    "panels": {"canvas", "inference", "project"},
+    "video": {"canvas", "inference", "panels", "project"},
+}
 QT_OK = {"ui", "app"}
 TORCH_OK = {"inference"}
 
@@ -55,8 +67,44 @@ def _violations() -> list[str]:
     return found
 
 
+def _ui_room(path: Path) -> str | None:
+    rel = path.relative_to(PACKAGE / "ui")
+    return rel.parts[0] if len(rel.parts) > 1 else None
+
+
+def _ui_violations() -> list[str]:
+    found = []
+    for path in (PACKAGE / "ui").rglob("*.py"):
+        room = _ui_room(path)
+        if room is None:
+            continue
+        if room not in UI_ROOMS:
+            found.append(f"ui/{room} is not a known room: add it to UI_ROOMS")
+            continue
+        for name in _imports(path):
+            if name.startswith("videoseg_desktop.ui."):
+                target = name.split(".")[2]
+                if target != room and target not in UI_ROOMS[room]:
+                    found.append(f"{path.relative_to(PACKAGE)} (ui/{room}) imports {name}")
+    return found
+
+
 def test_layers_only_import_downwards():
     assert _violations() == []
+
+
+def test_ui_rooms_import_only_what_they_may():
+    assert _ui_violations() == []
+
+
+def test_ui_rooms_checker_catches_a_violation():
+    bad = PACKAGE / "ui" / "canvas" / "_layering_probe.py"
+    bad.write_text("from videoseg_desktop.ui.video import playback\n")
+    try:
+        found = _ui_violations()
+    finally:
+        bad.unlink()
+    assert any("(ui/canvas) imports videoseg_desktop.ui.video" in v for v in found)
 
 
 def test_checker_catches_a_violation(tmp_path, monkeypatch):

@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from videoseg_desktop.ui.app_context import AppContext, AppOptions
-    from videoseg_desktop.ui.single_instance import InstanceServer, forward_to_running_instance
+    from videoseg_desktop.ui.project.single_instance import (
+        InstanceServer,
+        forward_to_running_instance,
+    )
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VideoSeg Desktop")

@@ -14,10 +14,10 @@ from videoseg_desktop.core.masks import decode_rle
 from videoseg_desktop.store import Project
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.dialogs.export_dialog import run_export
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import ModelConfig
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import ModelConfig
 from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.preferences import Preferences
+from videoseg_desktop.ui.project.preferences import Preferences
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.export import evaluate, export_ytvis, import_annotations
 from videoseg_desktop.store import Project
 from videoseg_desktop.ui.app_context import AppContext
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import ModelConfig
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import ModelConfig
 from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.preferences import Preferences
+from videoseg_desktop.ui.project.preferences import Preferences
 
 pytestmark = pytest.mark.slow
 TRACK_TO = 14  # frames 0..14 of 40: enough to correct and re-track, quick on a CPU

@@ -31,7 +31,7 @@ def models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def model_config(random_checkpoint, models_dir):
-    from videoseg_desktop.ui.inference_jobs import ModelConfig
+    from videoseg_desktop.ui.inference.inference_jobs import ModelConfig
 
     return ModelConfig(
         model="tiny", checkpoint=str(random_checkpoint), image_size=256, device="cpu"
@@ -40,7 +40,7 @@ def model_config(random_checkpoint, models_dir):
 
 @pytest.fixture(scope="session")
 def shared_client(qapp, model_config):
-    from videoseg_desktop.ui.inference_client import InferenceClient
+    from videoseg_desktop.ui.inference.inference_client import InferenceClient
 
     client = InferenceClient(model_config)
     yield client
@@ -84,7 +84,7 @@ def project_path(tmp_path, image_files) -> Path:
 def driver(qtbot, client, project_path) -> WindowDriver:
     from videoseg_desktop.ui.app_context import AppContext
     from videoseg_desktop.ui.main_window import MainWindow
-    from videoseg_desktop.ui.preferences import Preferences
+    from videoseg_desktop.ui.project.preferences import Preferences
 
     context = AppContext(preferences=Preferences(), client=client)
     window = MainWindow(context)

@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtTest import QTest
 
 from videoseg_desktop.core.records import PromptRecord
-from videoseg_desktop.ui.canvas_view import CanvasView
-from videoseg_desktop.ui.overlay_items import FILL_OPACITY
+from videoseg_desktop.ui.canvas.canvas_view import CanvasView
+from videoseg_desktop.ui.canvas.overlay_items import FILL_OPACITY
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from videoseg_desktop.ui.canvas_view import CanvasView
+from videoseg_desktop.ui.canvas.canvas_view import CanvasView
 view = CanvasView(); view.resize(400, 300); view.show(); app.processEvents()
 rgb = np.zeros((60, 80, 3), np.uint8); rgb[:, :, 1] = 80
 view.set_image(rgb)

@@ -9,8 +9,8 @@ import numpy as np
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Point
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import (
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import (
     Job,
     MaskAnswer,
     MaskJob,
@@ -18,7 +18,7 @@ from videoseg_desktop.ui.inference_jobs import (
     PrecomputeAnswer,
     PrecomputeJob,
 )
-from videoseg_desktop.ui.inference_worker import ERROR, RequestBook
+from videoseg_desktop.ui.inference.inference_worker import ERROR, RequestBook
 
 
 @dataclass

@@ -21,10 +21,10 @@ from videoseg_desktop.core import mask_ops
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.store import Project
-from videoseg_desktop.ui.canvas_presenter import CanvasPresenter
-from videoseg_desktop.ui.canvas_view import CanvasView
+from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
+from videoseg_desktop.ui.canvas.canvas_view import CanvasView
 from videoseg_desktop.ui.editing import MaskEditing
-from videoseg_desktop.ui.project_session import ProjectSession
+from videoseg_desktop.ui.project.project_session import ProjectSession
 
 W, H = 120, 80
 LEFT = Qt.MouseButton.LeftButton

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from videoseg_desktop.core.records import PromptRecord
-from videoseg_desktop.ui.mask_geometry import (
+from videoseg_desktop.ui.canvas.mask_geometry import (
     boundary_pixels,
     mask_contains,
     nearest_prompt,
@@ -68,7 +68,7 @@ def test_nearest_prompt_prefers_the_closest_within_radius():
 
 
 def test_segments_become_a_painter_path_exactly(qapp):
-    from videoseg_desktop.ui.qt_images import segments_to_path
+    from videoseg_desktop.ui.canvas.qt_images import segments_to_path
 
     segments = np.array([[1, 2, 3, 2], [5.5, 6, 5.5, 9]], dtype=np.float32)
     path = segments_to_path(segments, (10.0, 20.0))
@@ -91,7 +91,7 @@ def test_boundary_pixels_are_the_mask_pixels_next_to_the_outside():
 def test_very_complex_masks_get_a_raster_outline(qapp):
     from PySide6.QtGui import QColor
 
-    from videoseg_desktop.ui.overlay_items import MAX_VECTOR_OUTLINE, MaskOverlayItem
+    from videoseg_desktop.ui.canvas.overlay_items import MAX_VECTOR_OUTLINE, MaskOverlayItem
 
     noisy = np.random.default_rng(0).random((400, 500)) > 0.5
     assert boundary_pixels(noisy).sum() > MAX_VECTOR_OUTLINE

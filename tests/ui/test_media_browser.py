@@ -9,7 +9,7 @@ from PySide6.QtGui import QDropEvent
 
 from videoseg_desktop.core.records import MediaItem, MediaKind
 from videoseg_desktop.store import Project
-from videoseg_desktop.ui.media_list_model import MediaIdRole, MediaListModel
+from videoseg_desktop.ui.panels.media_list_model import MediaIdRole, MediaListModel
 
 
 def test_filters_show_counts_and_follow_annotation(driver, qtbot):
@@ -79,7 +79,7 @@ class _FakeProject:
 
 
 def test_a_hundred_thousand_rows_load_fast_and_only_visible_thumbnails_are_asked(qtbot):
-    from videoseg_desktop.ui.media_browser_dock import MediaListView
+    from videoseg_desktop.ui.panels.media_browser_dock import MediaListView
 
     project = _FakeProject(_fake_items(100_000))
     model = MediaListModel(project)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from tests.ui.driver import WindowDriver
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.preferences import Preferences
+from videoseg_desktop.ui.project.preferences import Preferences
 
 
 def test_left_right_go_to_previous_and_next_media(driver):

@@ -1,6 +1,6 @@
 import uuid
 
-from videoseg_desktop.ui.single_instance import InstanceServer, forward_to_running_instance
+from videoseg_desktop.ui.project.single_instance import InstanceServer, forward_to_running_instance
 
 
 def test_second_launch_hands_its_path_to_the_running_instance(qtbot):

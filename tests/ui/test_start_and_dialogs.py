@@ -12,14 +12,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from videoseg_desktop.ui import project_actions
 from videoseg_desktop.ui.app_context import AppContext, AppOptions, initial_config
 from videoseg_desktop.ui.dialogs.export_dialog import ExportDialog, run_export
 from videoseg_desktop.ui.dialogs.model_setup import ModelSetupFlow, plain_download_error
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import ModelConfig
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import ModelConfig
 from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.preferences import Preferences
+from videoseg_desktop.ui.project import project_actions
+from videoseg_desktop.ui.project.preferences import Preferences
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from PySide6.QtTest import QTest
 from tests.ui.video_window import VIDEO_FRAMES
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource
-from videoseg_desktop.ui.track_overview import CLICKED, EDITED, NO_MASK, PROPAGATED
+from videoseg_desktop.ui.video.track_overview import CLICKED, EDITED, NO_MASK, PROPAGATED
 
 LAST = VIDEO_FRAMES - 1
 
 
 def _overview_point(overview, frame: int, row: int | None = None) -> QPoint:
-    from videoseg_desktop.ui.track_overview import ROW_GAP, ROW_H, RULER_H
+    from videoseg_desktop.ui.video.track_overview import ROW_GAP, ROW_H, RULER_H
 
     y = RULER_H // 2 if row is None else RULER_H + ROW_GAP + row * (ROW_H + ROW_GAP) + ROW_H // 2
     return QPoint(int(overview.frame_x(frame)), y)
@@ -191,7 +191,7 @@ def test_onion_skin_outlines_the_previous_frame_mask(video_driver):
 def test_bin_row_on_a_10000_frame_video_marks_keys_gaps_and_coverage():
     from PySide6.QtGui import QColor
 
-    from videoseg_desktop.ui.track_overview import TrackRow, bin_row
+    from videoseg_desktop.ui.video.track_overview import TrackRow, bin_row
 
     n, width = 10_000, 500  # 20 frames per pixel column
     codes = np.zeros(n, np.int8)
@@ -220,7 +220,7 @@ def test_bin_row_on_a_10000_frame_video_marks_keys_gaps_and_coverage():
 def test_overview_of_a_10000_frame_video_paints_quickly(qtbot):
     from PySide6.QtGui import QColor
 
-    from videoseg_desktop.ui.track_overview import TrackOverview, TrackRow
+    from videoseg_desktop.ui.video.track_overview import TrackOverview, TrackRow
 
     overview = TrackOverview()
     qtbot.addWidget(overview)

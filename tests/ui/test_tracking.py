@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 
 from tests.ui.video_window import VIDEO_FRAMES, segment_square
 from videoseg_desktop.core.records import MaskSource
-from videoseg_desktop.ui.video_jobs import VideoCorrectionJob
+from videoseg_desktop.ui.inference.video_jobs import VideoCorrectionJob
 
 TRACK_TIMEOUT_MS = 240_000
 LAST = VIDEO_FRAMES - 1

@@ -19,10 +19,7 @@ from videoseg_desktop.inference.video_results import (
 )
 from videoseg_desktop.store import Project
 from videoseg_desktop.store.tracking_inputs import Conditioning, track_conditioning
-from videoseg_desktop.ui.project_session import ProjectSession
-from videoseg_desktop.ui.track_edit_commands import TrackingCommand
-from videoseg_desktop.ui.track_writer import TrackWriter
-from videoseg_desktop.ui.video_jobs import (
+from videoseg_desktop.ui.inference.video_jobs import (
     TrackDoneAnswer,
     TrackedVideo,
     TrackFrameAnswer,
@@ -30,6 +27,9 @@ from videoseg_desktop.ui.video_jobs import (
     VideoRef,
     VideoSessions,
 )
+from videoseg_desktop.ui.project.project_session import ProjectSession
+from videoseg_desktop.ui.video.track_edit_commands import TrackingCommand
+from videoseg_desktop.ui.video.track_writer import TrackWriter
 
 N = 10
 

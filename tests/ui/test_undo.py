@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource
-from videoseg_desktop.ui.undo_commands import ReplaceMaskCommand, push_command
+from videoseg_desktop.ui.project.undo_commands import ReplaceMaskCommand, push_command
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier

@@ -39,7 +39,7 @@ def video_project(tmp_path, square_mp4) -> Path:
 def video_driver(qtbot, client, video_project) -> WindowDriver:
     from videoseg_desktop.ui.app_context import AppContext
     from videoseg_desktop.ui.main_window import MainWindow
-    from videoseg_desktop.ui.preferences import Preferences
+    from videoseg_desktop.ui.project.preferences import Preferences
 
     context = AppContext(preferences=Preferences(), client=client)
     window = MainWindow(context)

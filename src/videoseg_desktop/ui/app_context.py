@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import ModelConfig
-from videoseg_desktop.ui.preferences import Preferences
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import ModelConfig
+from videoseg_desktop.ui.project.preferences import Preferences
 
 CHECKPOINT_ENV = "VIDEOSEG_CHECKPOINT"
 IMAGE_SIZE_ENV = "VIDEOSEG_IMAGE_SIZE"

@@ -28,21 +28,21 @@ from PySide6.QtWidgets import (
 from videoseg_desktop import __version__
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
-from videoseg_desktop.ui import project_actions
-from videoseg_desktop.ui.annotation_controller import AnnotationController
+from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
 from videoseg_desktop.ui.app_context import AppContext
-from videoseg_desktop.ui.canvas_presenter import CanvasPresenter
-from videoseg_desktop.ui.canvas_view import CanvasView
+from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
+from videoseg_desktop.ui.canvas.canvas_view import CanvasView
 from videoseg_desktop.ui.dialogs.model_setup import ModelSetupFlow
+from videoseg_desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from videoseg_desktop.ui.editing import MaskEditing
-from videoseg_desktop.ui.label_panel import LabelPanel
-from videoseg_desktop.ui.media_browser_dock import MediaBrowserDock, dropped_paths
-from videoseg_desktop.ui.model_panel import ModelPanel
-from videoseg_desktop.ui.object_list_panel import ObjectListPanel
-from videoseg_desktop.ui.project_session import ProjectSession
-from videoseg_desktop.ui.shortcuts_dialog import ShortcutsDialog
-from videoseg_desktop.ui.start_page import StartPage
-from videoseg_desktop.ui.video_studio import VideoStudio
+from videoseg_desktop.ui.panels.label_panel import LabelPanel
+from videoseg_desktop.ui.panels.media_browser_dock import MediaBrowserDock, dropped_paths
+from videoseg_desktop.ui.panels.model_panel import ModelPanel
+from videoseg_desktop.ui.panels.object_list_panel import ObjectListPanel
+from videoseg_desktop.ui.project import project_actions
+from videoseg_desktop.ui.project.project_session import ProjectSession
+from videoseg_desktop.ui.project.start_page import StartPage
+from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
 

@@ -8,9 +8,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from videoseg_desktop.inference.registry import OFFICIAL_MODELS
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import DownloadAnswer, DownloadJob
-from videoseg_desktop.ui.inference_worker import ERROR, LOADING
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import DownloadAnswer, DownloadJob
+from videoseg_desktop.ui.inference.inference_worker import ERROR, LOADING
 
 OFFLINE_HINTS = ("urlopen error", "Name or service not known", "Temporary failure", "unreachable")
 

@@ -19,7 +19,11 @@ from PySide6.QtGui import QColor
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource
-from videoseg_desktop.ui.undo_commands import AddObjectCommand, ReplaceMaskCommand, push_command
+from videoseg_desktop.ui.project.undo_commands import (
+    AddObjectCommand,
+    ReplaceMaskCommand,
+    push_command,
+)
 
 NONE = -1
 MIN_BRUSH, MAX_BRUSH = 1, 1000  # brush diameter, image pixels

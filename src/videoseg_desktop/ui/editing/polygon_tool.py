@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent
 
 from videoseg_desktop.core import mask_ops
-from videoseg_desktop.ui.canvas_tools import CanvasTool
+from videoseg_desktop.ui.canvas.canvas_tools import CanvasTool
 from videoseg_desktop.ui.editing.edit_items import PolygonPreviewItem, image_pos
 from videoseg_desktop.ui.editing.mask_editor import MaskEditor
 

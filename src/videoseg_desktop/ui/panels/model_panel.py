@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from videoseg_desktop.inference.device import DEVICE_KINDS, IMAGE_SIZES
 from videoseg_desktop.inference.registry import OFFICIAL_MODELS, list_models
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import ModelConfig
-from videoseg_desktop.ui.inference_worker import ERROR, LOADING, MISSING, READY
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import ModelConfig
+from videoseg_desktop.ui.inference.inference_worker import ERROR, LOADING, MISSING, READY
 
 STATE_COLORS = {READY: "#2E7D32", LOADING: "#E69F00", ERROR: "#C62828", MISSING: "#C62828"}
 AUTO_DEVICE = "auto"

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaItem, MediaKind
-from videoseg_desktop.ui.thumbnail_loader import ThumbnailLoader
+from videoseg_desktop.ui.panels.thumbnail_loader import ThumbnailLoader
 
 THUMB_SIZE = 96
 MediaIdRole = Qt.ItemDataRole.UserRole

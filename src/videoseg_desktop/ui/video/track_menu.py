@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QMenu, QSpinBox, QWidget
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.ui.label_panel import color_icon
+from videoseg_desktop.ui.panels.label_panel import color_icon
 
 
 class RangeDialog(QDialog):

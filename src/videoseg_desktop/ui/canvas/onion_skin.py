@@ -12,9 +12,9 @@ from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from videoseg_desktop.core.masks import decode_rle
-from videoseg_desktop.ui.canvas_presenter import UNLABELED_COLOR
-from videoseg_desktop.ui.mask_geometry import outline_segments
-from videoseg_desktop.ui.overlay_items import cosmetic_pen
+from videoseg_desktop.ui.canvas.canvas_presenter import UNLABELED_COLOR
+from videoseg_desktop.ui.canvas.mask_geometry import outline_segments
+from videoseg_desktop.ui.canvas.overlay_items import cosmetic_pen
 
 ONION_Z = 400.0  # above mask overlays (10), below prompt markers (500)
 

@@ -12,18 +12,18 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QMenu
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.ui.onion_skin import OnionSkin
-from videoseg_desktop.ui.playback import PlaybackController
-from videoseg_desktop.ui.timeline_dock import TimelineDock
-from videoseg_desktop.ui.track_edit_commands import (
+from videoseg_desktop.ui.canvas.onion_skin import OnionSkin
+from videoseg_desktop.ui.project.undo_commands import SetObjectLabelCommand, push_command
+from videoseg_desktop.ui.video.playback import PlaybackController
+from videoseg_desktop.ui.video.timeline_dock import TimelineDock
+from videoseg_desktop.ui.video.track_edit_commands import (
     LAST_FRAME,
     DeleteTrackRangeCommand,
     MergeTracksCommand,
     SplitTrackCommand,
 )
-from videoseg_desktop.ui.track_menu import RangeDialog, fill_row_menu
-from videoseg_desktop.ui.tracking_controller import TrackingController
-from videoseg_desktop.ui.undo_commands import SetObjectLabelCommand, push_command
+from videoseg_desktop.ui.video.track_menu import RangeDialog, fill_row_menu
+from videoseg_desktop.ui.video.tracking_controller import TrackingController
 
 ACTIONS = (  # attribute, menu text, shortcuts, checkable
     ("play", "&Play / Pause", ["Space"], False),

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaKind
-from videoseg_desktop.ui.canvas_presenter import UNLABELED_COLOR
-from videoseg_desktop.ui.track_overview import TrackOverview, TrackRow
+from videoseg_desktop.ui.canvas.canvas_presenter import UNLABELED_COLOR
+from videoseg_desktop.ui.video.track_overview import TrackOverview, TrackRow
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 120  # store events are coalesced: tracking writes several batches a second

@@ -13,11 +13,11 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.ui.canvas_presenter import UNLABELED_COLOR
-from videoseg_desktop.ui.label_panel import color_icon
-from videoseg_desktop.ui.panel_widgets import button_row, stack
-from videoseg_desktop.ui.project_session import NONE, ProjectSession
-from videoseg_desktop.ui.undo_commands import (
+from videoseg_desktop.ui.canvas.canvas_presenter import UNLABELED_COLOR
+from videoseg_desktop.ui.panels.label_panel import color_icon
+from videoseg_desktop.ui.panels.panel_widgets import button_row, stack
+from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.project.undo_commands import (
     DeleteObjectCommand,
     RenameObjectCommand,
     SetObjectLabelCommand,

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.media.formats import MEDIA_EXTENSIONS
-from videoseg_desktop.ui.media_import import import_files
-from videoseg_desktop.ui.media_list_model import THUMB_SIZE, MediaIdRole, MediaListModel
-from videoseg_desktop.ui.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.panels.media_list_model import THUMB_SIZE, MediaIdRole, MediaListModel
+from videoseg_desktop.ui.project.media_import import import_files
+from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
 
 
 def _filter_key(filter: str, label_id: int | None) -> str:

@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle
-from videoseg_desktop.ui.canvas_view import CanvasView
-from videoseg_desktop.ui.project_session import ProjectSession
+from videoseg_desktop.ui.canvas.canvas_view import CanvasView
+from videoseg_desktop.ui.project.project_session import ProjectSession
 
 log = logging.getLogger(__name__)
 UNLABELED_COLOR = "#9E9E9E"

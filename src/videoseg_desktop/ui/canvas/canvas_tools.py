@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QMouseEvent
 
 from videoseg_desktop.core.prompts import Box, Point
-from videoseg_desktop.ui.overlay_items import RubberBandItem
+from videoseg_desktop.ui.canvas.overlay_items import RubberBandItem
 
 DRAG_THRESHOLD_PX = 5  # screen pixels a press must move before it becomes a box
 MIN_BOX_PX = 2.0  # image pixels: smaller boxes are treated as clicks

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QProgressDialog
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.store import Project
 from videoseg_desktop.ui.dialogs.new_project_dialog import NewProjectDialog
-from videoseg_desktop.ui.preferences import data_dir
+from videoseg_desktop.ui.project.preferences import data_dir
 
 DEMO_FOLDER = "demo-project"
 

@@ -15,13 +15,18 @@ from PySide6.QtCore import QObject, Signal
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.ui.canvas.mask_geometry import nearest_prompt
 from videoseg_desktop.ui.editing.edit_prompts import click_mask_prompt
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import FrameRef, MaskAnswer, MaskJob, PrecomputeJob
-from videoseg_desktop.ui.inference_worker import READY
-from videoseg_desktop.ui.mask_geometry import nearest_prompt
-from videoseg_desktop.ui.project_session import NONE, ProjectSession
-from videoseg_desktop.ui.undo_commands import (
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import (
+    FrameRef,
+    MaskAnswer,
+    MaskJob,
+    PrecomputeJob,
+)
+from videoseg_desktop.ui.inference.inference_worker import READY
+from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.project.undo_commands import (
     AddObjectCommand,
     DeleteObjectCommand,
     PromptChangeCommand,

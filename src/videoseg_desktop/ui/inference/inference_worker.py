@@ -16,7 +16,7 @@ from collections.abc import Hashable
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from videoseg_desktop.core.errors import ModelError, VideoSegError
-from videoseg_desktop.ui.inference_jobs import Job, ModelConfig
+from videoseg_desktop.ui.inference.inference_jobs import Job, ModelConfig
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from videoseg_desktop.store.tracking_inputs import (
     Conditioning,
     track_conditioning,
 )
-from videoseg_desktop.ui.video_jobs import TrackFrameAnswer
+from videoseg_desktop.ui.inference.video_jobs import TrackFrameAnswer
 
 
 def runs(frames: list[int]) -> list[tuple[int, int]]:

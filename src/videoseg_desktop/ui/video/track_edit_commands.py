@@ -15,8 +15,8 @@ from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskRecord, MaskSource
 from videoseg_desktop.store.masks import MaskWrite
 from videoseg_desktop.store.tracking_inputs import KEPT_SOURCES
-from videoseg_desktop.ui.track_writer import runs
-from videoseg_desktop.ui.undo_commands import StoreCommand
+from videoseg_desktop.ui.project.undo_commands import StoreCommand
+from videoseg_desktop.ui.video.track_writer import runs
 
 LAST_FRAME = 2**31  # "to the end of the video" for range deletes
 

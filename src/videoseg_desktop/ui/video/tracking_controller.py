@@ -21,12 +21,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle
 from videoseg_desktop.core.records import MaskSource, MediaItem, MediaKind
-from videoseg_desktop.ui.inference_client import InferenceClient
-from videoseg_desktop.ui.inference_jobs import MaskJob
-from videoseg_desktop.ui.project_session import ProjectSession
-from videoseg_desktop.ui.track_edit_commands import TrackingCommand
-from videoseg_desktop.ui.track_writer import TrackWriter, check_trackable
-from videoseg_desktop.ui.video_jobs import (
+from videoseg_desktop.ui.inference.inference_client import InferenceClient
+from videoseg_desktop.ui.inference.inference_jobs import MaskJob
+from videoseg_desktop.ui.inference.video_jobs import (
     CloseVideosJob,
     TrackDoneAnswer,
     TrackFrameAnswer,
@@ -34,6 +31,9 @@ from videoseg_desktop.ui.video_jobs import (
     VideoCorrectionJob,
     VideoRef,
 )
+from videoseg_desktop.ui.project.project_session import ProjectSession
+from videoseg_desktop.ui.video.track_edit_commands import TrackingCommand
+from videoseg_desktop.ui.video.track_writer import TrackWriter, check_trackable
 
 FLUSH_MS = 200
 FLUSH_FRAMES = 32

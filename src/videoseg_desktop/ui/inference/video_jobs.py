@@ -24,7 +24,7 @@ import numpy as np
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import Rle, decode_rle, encode_rle
 from videoseg_desktop.store.tracking_inputs import Conditioning
-from videoseg_desktop.ui.inference_jobs import Job, MaskAnswer, MaskJob
+from videoseg_desktop.ui.inference.inference_jobs import Job, MaskAnswer, MaskJob
 
 log = logging.getLogger(__name__)
 SLICE_S = 0.25  # longest stretch of tracking before queued clicks get their turn

@@ -11,9 +11,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
-from videoseg_desktop.ui.canvas_tools import CanvasTool, PromptTool
-from videoseg_desktop.ui.overlay_items import BoxMarkerItem, MaskOverlayItem, PointMarkerItem
-from videoseg_desktop.ui.qt_images import rgb_to_qimage
+from videoseg_desktop.ui.canvas.canvas_tools import CanvasTool, PromptTool
+from videoseg_desktop.ui.canvas.overlay_items import BoxMarkerItem, MaskOverlayItem, PointMarkerItem
+from videoseg_desktop.ui.canvas.qt_images import rgb_to_qimage
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0

@@ -15,7 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import Label, MediaItem, ObjectRecord
-from videoseg_desktop.ui.store_events import StoreEvents
+from videoseg_desktop.ui.project.store_events import StoreEvents
 
 log = logging.getLogger(__name__)
 NONE = -1

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.ui.panel_widgets import button_row, stack
-from videoseg_desktop.ui.project_session import NONE, ProjectSession
-from videoseg_desktop.ui.undo_commands import (
+from videoseg_desktop.ui.panels.panel_widgets import button_row, stack
+from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.project.undo_commands import (
     AddLabelCommand,
     DeleteLabelCommand,
     RecolorLabelCommand,

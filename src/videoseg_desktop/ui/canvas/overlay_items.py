@@ -12,8 +12,8 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from videoseg_desktop.ui.mask_geometry import boundary_pixels, outline_segments
-from videoseg_desktop.ui.qt_images import mask_to_qimage, segments_to_path
+from videoseg_desktop.ui.canvas.mask_geometry import boundary_pixels, outline_segments
+from videoseg_desktop.ui.canvas.qt_images import mask_to_qimage, segments_to_path
 
 FILL_OPACITY = 0.38
 HOVER_FILL_OPACITY = 0.58

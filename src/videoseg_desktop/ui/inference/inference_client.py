@@ -10,7 +10,7 @@ from collections.abc import Hashable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
-from videoseg_desktop.ui.inference_jobs import (
+from videoseg_desktop.ui.inference.inference_jobs import (
     DownloadJob,
     Job,
     LoadModelJob,
@@ -19,7 +19,7 @@ from videoseg_desktop.ui.inference_jobs import (
     WarmupAnswer,
     WarmupJob,
 )
-from videoseg_desktop.ui.inference_worker import IDLE, READY, InferenceWorker, RequestBook
+from videoseg_desktop.ui.inference.inference_worker import IDLE, READY, InferenceWorker, RequestBook
 
 
 class InferenceClient(QObject):

@@ -1,0 +1,1 @@
+"""The docks beside the canvas: media browser, labels, objects, model."""

@@ -1,0 +1,1 @@
+"""The video studio: timeline, playback, track overview, tracking and per-track edits."""
