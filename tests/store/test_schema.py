@@ -49,7 +49,11 @@ def test_migration_from_first_version_keeps_data_and_backs_up(tmp_path):
         media = {m.id: m for m in project.media.list()}
         assert media[1].linked is False and media[2].linked is True  # the v2 data migration
         assert project.labels.get("cat").color == "#112233"
-        assert project.masks.get(1, 0).source.value == "clicked"
+        old_mask = project.masks.get(1, 0)
+        assert old_mask.source.value == "clicked" and old_mask.model == "tiny"
+        assert old_mask.score is None and old_mask.author is None  # v3: unknown for old rows
+        obj = project.objects.get(1)
+        assert obj.state.value == "normal" and obj.author is None
         assert project.backup is not None and project.backup.exists()
     backup = sqlite3.connect(project.backup)
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -18,6 +18,13 @@ class MaskSource(str, Enum):
     PROPAGATED = "propagated"
     EDITED = "edited"
     IMPORTED = "imported"
+    AUTO = "auto"  # found by the model without a person's prompt (concept pre-labels)
+
+
+class ObjectState(str, Enum):
+    NORMAL = "normal"
+    SUGGESTED = "suggested"  # a pre-label awaiting a person's accept or reject
+    CONFLICT = "conflict"  # one side of a merge conflict, kept for review
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class ObjectRecord:
     label_id: int | None
     name: str
     created_at: str
+    state: ObjectState = ObjectState.NORMAL
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ class PromptRecord:
     coords: tuple[float, ...]  # (x, y) or (x0, y0, x1, y1), source pixels
     positive: bool
     order: int
+    author: str | None = None
+    created_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,3 +87,7 @@ class MaskRecord:
     source: MaskSource
     model: str | None
     updated_at: str
+    score: float | None = (
+        None  # the model's own confidence (predicted IoU, object or concept score)
+    )
+    author: str | None = None

@@ -28,9 +28,10 @@ Listener = Callable[[list[Change]], None]
 
 
 class Database:
-    def __init__(self, path: Path, read_only: bool = False):
+    def __init__(self, path: Path, read_only: bool = False, user: str = "unknown"):
         self.path = path
         self.read_only = read_only
+        self.user = user  # recorded as the author of every row written through this connection
         uri = f"{path.resolve().as_uri()}?mode={'ro' if read_only else 'rwc'}"
         try:
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)

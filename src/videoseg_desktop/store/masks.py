@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import Rle, rle_area, rle_bbox
 from videoseg_desktop.core.records import MaskRecord, MaskSource
 from videoseg_desktop.store.database import Database
@@ -20,6 +21,9 @@ class MaskWrite:
     rle: Rle
     source: MaskSource | str
     model: str | None = None
+    score: float | None = None  # the model's own confidence, kept for review
+    author: str | None = None  # None: the project's current user
+    updated_at: str | None = None  # None: now (undo puts back the old time)
 
 
 class MaskRepository:
@@ -33,8 +37,9 @@ class MaskRepository:
         rle: Rle,
         source: MaskSource | str,
         model: str | None = None,
+        score: float | None = None,
     ) -> MaskRecord:
-        self.put_many([MaskWrite(object_id, frame, rle, source, model)])
+        self.put_many([MaskWrite(object_id, frame, rle, source, model, score)])
         return self.get(object_id, frame)
 
     def put_many(self, writes: Iterable[MaskWrite | tuple]) -> int:
@@ -46,8 +51,8 @@ class MaskRepository:
                 x, y, bw, bh = rle_bbox(w.rle)
                 conn.execute(
                     "INSERT OR REPLACE INTO masks (object_id, frame, height, width, counts, area,"
-                    " bbox_x, bbox_y, bbox_w, bbox_h, source, model, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " bbox_x, bbox_y, bbox_w, bbox_h, source, model, score, author, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         w.object_id,
                         w.frame,
@@ -61,7 +66,9 @@ class MaskRepository:
                         bh,
                         MaskSource(w.source).value,
                         w.model,
-                        stamp,
+                        _score(w.score),
+                        w.author or self._db.user,
+                        w.updated_at or stamp,
                     ),
                 )
                 touched.add(w.object_id)
@@ -123,8 +130,13 @@ class MaskRepository:
         return gone
 
     def restore(self, records: Iterable[MaskRecord]) -> None:
-        """Put back masks exactly as they were (undo), keeping their source and model."""
-        self.put_many(MaskWrite(r.object_id, r.frame, r.rle, r.source, r.model) for r in records)
+        """Put back masks exactly as they were (undo), keeping source, model, score and author."""
+        self.put_many(
+            MaskWrite(
+                r.object_id, r.frame, r.rle, r.source, r.model, r.score, r.author, r.updated_at
+            )
+            for r in records
+        )
 
     def _after_change(self, object_ids: set[int]) -> None:
         media_ids = {
@@ -137,6 +149,15 @@ class MaskRepository:
         self._db.changed("masks", *sorted(object_ids))
         if media_ids:
             self._db.changed("media", *sorted(media_ids))
+
+
+def _score(score: float | None) -> float | None:
+    if score is None:
+        return None
+    score = float(score)
+    if not 0.0 <= score <= 1.0:  # also refuses NaN
+        raise VideoSegError(f"a mask score must be within 0 and 1, not {score}")
+    return score
 
 
 def _counts(rle: Rle) -> str:
@@ -162,4 +183,6 @@ def _mask(row: sqlite3.Row) -> MaskRecord:
         MaskSource(row["source"]),
         row["model"],
         row["updated_at"],
+        row["score"],
+        row["author"],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.records import ObjectRecord, PromptRecord
+from videoseg_desktop.core.records import ObjectRecord, ObjectState, PromptRecord
 from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.timeutil import now_iso
@@ -37,15 +37,27 @@ class ObjectRepository:
         return [_object(r) for r in rows]
 
     def add(
-        self, media_id: int, label_id: int | None = None, name: str | None = None
+        self,
+        media_id: int,
+        label_id: int | None = None,
+        name: str | None = None,
+        state: ObjectState | str = ObjectState.NORMAL,
     ) -> ObjectRecord:
         with self._db.transaction() as conn:
             if name is None:
                 name = self._next_name(media_id, label_id)
             try:
                 cur = conn.execute(
-                    "INSERT INTO objects (media_id, label_id, name, created_at) VALUES (?, ?, ?, ?)",
-                    (media_id, label_id, name, now_iso()),
+                    "INSERT INTO objects (media_id, label_id, name, created_at, state, author)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        media_id,
+                        label_id,
+                        name,
+                        now_iso(),
+                        ObjectState(state).value,
+                        self._db.user,
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 raise VideoSegError(
@@ -84,6 +96,15 @@ class ObjectRepository:
             self._db.changed("objects", object_id)
         return self.get(object_id)
 
+    def set_state(self, object_id: int, state: ObjectState | str) -> ObjectRecord:
+        """Accept a suggestion (``normal``) or mark an object; undo sets the old state back."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE objects SET state = ? WHERE id = ?", (ObjectState(state).value, object_id)
+            )
+            self._db.changed("objects", object_id)
+        return self.get(object_id)
+
     def delete(self, object_id: int) -> None:
         """Delete an object with its prompts and masks."""
         obj = self.get(object_id)
@@ -97,8 +118,17 @@ class ObjectRepository:
         """Re-create a deleted object with its old id (undo); prompts and masks follow separately."""
         with self._db.transaction() as conn:
             conn.execute(
-                "INSERT INTO objects (id, media_id, label_id, name, created_at) VALUES (?, ?, ?, ?, ?)",
-                (obj.id, obj.media_id, obj.label_id, obj.name, obj.created_at),
+                "INSERT INTO objects (id, media_id, label_id, name, created_at, state, author)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    obj.id,
+                    obj.media_id,
+                    obj.label_id,
+                    obj.name,
+                    obj.created_at,
+                    ObjectState(obj.state).value,
+                    obj.author,
+                ),
             )
             self._db.changed("objects", obj.id)
         return obj
@@ -146,9 +176,9 @@ class PromptRepository:
                 (object_id, frame),
             ).fetchone()[0]
             cur = conn.execute(
-                "INSERT INTO prompts (object_id, frame, kind, x0, y0, x1, y1, positive, sort_order)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (object_id, frame, kind, *padded, int(positive), top + 1),
+                "INSERT INTO prompts (object_id, frame, kind, x0, y0, x1, y1, positive, sort_order,"
+                " author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (object_id, frame, kind, *padded, int(positive), top + 1, self._db.user, now_iso()),
             )
             self._db.changed("prompts", cur.lastrowid)
         return self.get(cur.lastrowid)
@@ -179,15 +209,33 @@ class PromptRepository:
             for p in prompts:
                 padded = tuple(p.coords) + (None,) * (4 - len(p.coords))
                 conn.execute(
-                    "INSERT INTO prompts (id, object_id, frame, kind, x0, y0, x1, y1, positive, sort_order)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (p.id, p.object_id, p.frame, p.kind, *padded, int(p.positive), p.order),
+                    "INSERT INTO prompts (id, object_id, frame, kind, x0, y0, x1, y1, positive,"
+                    " sort_order, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        p.id,
+                        p.object_id,
+                        p.frame,
+                        p.kind,
+                        *padded,
+                        int(p.positive),
+                        p.order,
+                        p.author,
+                        p.created_at,
+                    ),
                 )
             self._db.changed("prompts", *[p.id for p in prompts])
 
 
 def _object(row: sqlite3.Row) -> ObjectRecord:
-    return ObjectRecord(row["id"], row["media_id"], row["label_id"], row["name"], row["created_at"])
+    return ObjectRecord(
+        row["id"],
+        row["media_id"],
+        row["label_id"],
+        row["name"],
+        row["created_at"],
+        ObjectState(row["state"]),
+        row["author"],
+    )
 
 
 def _prompt(row: sqlite3.Row) -> PromptRecord:
@@ -204,4 +252,6 @@ def _prompt(row: sqlite3.Row) -> PromptRecord:
         coords,
         bool(row["positive"]),
         row["sort_order"],
+        row["author"],
+        row["created_at"],
     )

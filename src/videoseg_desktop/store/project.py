@@ -7,6 +7,7 @@ from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError
 from videoseg_desktop.core.records import MediaItem
+from videoseg_desktop.store.authors import check_user, default_user
 from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.labels import LabelRepository
 from videoseg_desktop.store.lock import ProjectLock
@@ -47,14 +48,15 @@ class KeyValues:
 class Project:
     """An open project. Use ``Project.create`` or ``Project.open``; close it (or use ``with``)."""
 
-    def __init__(self, root: Path, read_only: bool = False):
+    def __init__(self, root: Path, read_only: bool = False, user: str | None = None):
         self.root = root
         self.read_only = read_only
+        self.user = check_user(user) if user is not None else default_user()
         self._lock = None if read_only else ProjectLock(root / f"{DB_NAME}.lock")
         if self._lock:
             self._lock.acquire()
         try:
-            self.db = Database(root / DB_NAME, read_only=read_only)
+            self.db = Database(root / DB_NAME, read_only=read_only, user=self.user)
             if read_only:
                 require_current(self.db.conn, self.db.path)
                 self.backup = None
@@ -74,7 +76,9 @@ class Project:
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def create(cls, folder: Path | str, name: str | None = None) -> Project:
+    def create(
+        cls, folder: Path | str, name: str | None = None, user: str | None = None
+    ) -> Project:
         root = Path(folder).expanduser().absolute()
         if (root / DB_NAME).exists():
             raise ProjectError(f"{root} already holds a project")
@@ -85,12 +89,12 @@ class Project:
                 (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ProjectError(f"cannot create a project in {root}: {exc.strerror}") from exc
-        project = cls(root)
+        project = cls(root, user=user)
         project.settings.set("name", name or root.name)
         return project
 
     @classmethod
-    def open(cls, path: Path | str, read_only: bool = False) -> Project:
+    def open(cls, path: Path | str, read_only: bool = False, user: str | None = None) -> Project:
         """Open from the project folder or from its ``project.vseg`` file."""
         path = Path(path).expanduser().absolute()
         root = path.parent if path.name == DB_NAME or path.suffix == ".vseg" else path
@@ -98,7 +102,7 @@ class Project:
             raise ProjectError(f"{path} is not a VideoSeg project (no {DB_NAME} in it)")
         for sub in ("media", "cache", "exports"):
             (root / sub).mkdir(exist_ok=True)
-        return cls(root, read_only=read_only)
+        return cls(root, read_only=read_only, user=user)
 
     def close(self) -> None:
         self.db.close()

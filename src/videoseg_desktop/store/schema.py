@@ -77,7 +77,41 @@ UPDATE media SET linked = 1 WHERE path LIKE '/%' OR path LIKE '_:%' OR path LIKE
 CREATE TABLE ui_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: the model's own confidence with every mask it makes (``score``), masks found automatically
+# (source 'auto': concept pre-labels), objects that are suggestions awaiting review or conflicts
+# from a merge (``state``), and who made each object, prompt and mask (``author``). SQLite cannot
+# change a CHECK constraint in place, so masks is rebuilt.
+_V3 = """
+CREATE TABLE masks_v3 (
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    frame INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    counts TEXT NOT NULL,
+    area INTEGER NOT NULL,
+    bbox_x REAL NOT NULL, bbox_y REAL NOT NULL, bbox_w REAL NOT NULL, bbox_h REAL NOT NULL,
+    source TEXT NOT NULL
+        CHECK (source IN ('clicked', 'propagated', 'edited', 'imported', 'auto')),
+    model TEXT,
+    score REAL,
+    author TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (object_id, frame)
+);
+INSERT INTO masks_v3 (object_id, frame, height, width, counts, area, bbox_x, bbox_y, bbox_w,
+    bbox_h, source, model, updated_at)
+    SELECT object_id, frame, height, width, counts, area, bbox_x, bbox_y, bbox_w, bbox_h, source,
+    model, updated_at FROM masks;
+DROP TABLE masks;
+ALTER TABLE masks_v3 RENAME TO masks;
+ALTER TABLE objects ADD COLUMN state TEXT NOT NULL DEFAULT 'normal'
+    CHECK (state IN ('normal', 'suggested', 'conflict'));
+ALTER TABLE objects ADD COLUMN author TEXT;
+ALTER TABLE prompts ADD COLUMN author TEXT;
+ALTER TABLE prompts ADD COLUMN created_at TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
