@@ -9,6 +9,7 @@ from tests.export.conftest import files_under, holed_two_part_mask, track_mask
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.records import MediaItem, MediaKind
 from videoseg_desktop.export import export_coco
+from videoseg_desktop.media.hashing import sha256_file
 
 
 def _coco(path):
@@ -112,13 +113,13 @@ def test_frames_as_images_writes_the_annotated_frames(video_project):
 def test_names_from_the_database_cannot_escape_the_export(image_project, tmp_path):
     linked = tmp_path / "outside.png"
     Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(linked)
-    bad = MediaItem(
+    bad = MediaItem(  # a linked file as `--link` records it, with a hostile original name
         0,
         MediaKind.IMAGE,
         str(linked),
         "../../evil.png",
-        1,
-        "x",
+        linked.stat().st_size,
+        sha256_file(linked),
         64,
         48,
         1,

@@ -87,8 +87,16 @@ def test_imported_names_cannot_shadow_official_models_or_escape(bad):
         registry.validate_imported_name(bad)
 
 
-def test_config_paths_pass_through_and_map_back_to_names():
-    assert registry.config_for("configs/custom.yaml") == "configs/custom.yaml"
+@pytest.mark.parametrize(
+    "bad", ["configs/custom.yaml", "../../x.yaml", "/tmp/evil.yaml", "evil.yml", "a/b", "..\\x"]
+)
+def test_config_files_and_paths_are_refused(bad):
+    with pytest.raises(ModelError, match="not a model name"):
+        registry.config_for(bad)
+
+
+def test_official_configs_map_back_to_names():
+    assert registry.config_for(registry.CONFIGS["small"]) == registry.CONFIGS["small"]
     assert registry.model_for_config(registry.CONFIGS["large"]) == "large"
     assert registry.model_for_config("configs/custom.yaml") is None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from videoseg_desktop.core.errors import ProjectReadOnlyError
 from videoseg_desktop.store import Project
 
 
@@ -12,10 +13,34 @@ def add_project_arg(parser) -> None:
     parser.add_argument(
         "project", metavar="DIR", type=Path, help="project folder (or its project.vseg)"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open the project without changing anything in its folder (automatic when the "
+        "folder cannot be written; commands that change the project then refuse)",
+    )
 
 
 def open_project(args, read_only: bool = False) -> Project:
-    return Project.open(args.project, read_only=read_only)
+    """Open the project of ``args``; read-only when asked, when the command only reads, or when
+    the folder cannot be written."""
+    return Project.open(
+        args.project, read_only=read_only or bool(getattr(args, "read_only", False))
+    )
+
+
+def open_for_writing(args, command: str) -> Project:
+    """Open the project for a command that changes it: refused with one line (before any work)
+    when the project is read-only."""
+    project = open_project(args)
+    if project.read_only:
+        reason = project.read_only_reason
+        project.close()
+        raise ProjectReadOnlyError(
+            f"{project.root} is read-only ({reason}): `videoseg {command}` would change it; "
+            "nothing was done"
+        )
+    return project
 
 
 class ProgressLine:

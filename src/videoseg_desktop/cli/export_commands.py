@@ -6,7 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_project
+from videoseg_desktop.cli.common import (
+    ProgressLine,
+    add_project_arg,
+    open_for_writing,
+    open_project,
+)
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.export import EXPORTERS, IMPORT_FORMATS, evaluate, import_annotations
 from videoseg_desktop.export.readers import READERS
@@ -121,7 +126,7 @@ def cmd_export(args) -> int:
 
 def cmd_import_annotations(args) -> int:
     progress = ProgressLine("importing annotations")
-    with open_project(args) as project:
+    with open_for_writing(args, "import-annotations") as project:
         summary = import_annotations(
             project, args.format, args.path, label=args.label, progress=progress
         )

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from videoseg_desktop.cli.common import add_project_arg, open_project
-from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.cli.common import add_project_arg, open_for_writing
+from videoseg_desktop.core.errors import ProjectError, VideoSegError
 from videoseg_desktop.core.masks import rle_area, rle_bbox
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
@@ -97,10 +97,17 @@ def load_engine(args, project):
     """The engine the options of ``add_model_options`` ask for, else the project's defaults."""
     from videoseg_desktop.inference.engine import SamEngine
 
+    # The project's stored choices are checked like typed ones (store.settings): a shared project
+    # must not pick what gets loaded.
+    try:
+        model = args.model or project.settings.get("default_model") or "tiny"
+        size = args.image_size or int(project.settings.get("image_size") or 1024)
+    except ProjectError as exc:
+        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
     return SamEngine.load(
-        model=args.model or project.settings.get("default_model") or "tiny",
+        model=model,
         checkpoint=args.checkpoint,
-        image_size=args.image_size or int(project.settings.get("image_size") or 1024),
+        image_size=size,
         device=args.device,
         precision=args.precision,
     )
@@ -229,7 +236,7 @@ def cmd_segment(args) -> int:
 
     if not args.points and args.box is None:
         raise VideoSegError("give at least one --point or a --box")
-    with open_project(args) as project:
+    with open_for_writing(args, "segment") as project:
         item = project.media.get(args.media_id)
         if not 0 <= args.frame < item.frame_count:
             raise VideoSegError(

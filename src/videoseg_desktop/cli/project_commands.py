@@ -6,7 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_project
+from videoseg_desktop.cli.common import (
+    ProgressLine,
+    add_project_arg,
+    open_for_writing,
+    open_project,
+)
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.store import Project
 
@@ -30,6 +35,12 @@ def register(sub) -> None:
     p.add_argument("files", metavar="FILE", nargs="+", type=Path)
     p.add_argument(
         "--link", action="store_true", help="reference the files where they are instead of copying"
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="decode every frame of each video now (slower), so a file corrupt in the middle "
+        "is refused at import instead of when tracking reaches it",
     )
     p.set_defaults(handler=cmd_import)
 
@@ -78,8 +89,10 @@ def cmd_new(args) -> int:
 
 def cmd_import(args) -> int:
     progress = ProgressLine("importing")
-    with open_project(args) as project:
-        report = project.import_media(args.files, link=args.link, progress=progress)
+    with open_for_writing(args, "import") as project:
+        report = project.import_media(
+            args.files, link=args.link, progress=progress, verify=args.verify
+        )
     progress.finish()
     for item in report.added:
         print(
@@ -94,7 +107,8 @@ def cmd_import(args) -> int:
 
 
 def cmd_labels(args) -> int:
-    with open_project(args, read_only=args.op is None) as project:
+    opener = open_project(args, read_only=True) if args.op is None else None
+    with opener or open_for_writing(args, f"labels {args.op}") as project:
         labels = project.labels
         if args.op == "add":
             label = labels.add(args.name, args.color)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 
-from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_project
+from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_for_writing
 from videoseg_desktop.cli.model_commands import add_model_options, load_engine
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
@@ -68,7 +68,7 @@ def cmd_track(args) -> int:
 
     if args.end is not None and args.direction == "both":
         raise VideoSegError("--to needs --direction forward or backward")
-    with open_project(args) as project:
+    with open_for_writing(args, "track") as project:
         item = project.media.get(args.media_id)
         if item.kind != MediaKind.VIDEO:
             raise VideoSegError(f"media {item.id} is an image; tracking needs a video")
@@ -93,6 +93,7 @@ def cmd_track(args) -> int:
             for _, order in plan_passes(start, args.direction, args.end, item.frame_count)
         )
 
+        project.media_guard.verify(item)  # never track a file that changed behind our back
         engine = load_engine(args, project)
         writer = _MaskWriter(project, engine.model_id, list(inputs))
         progress = ProgressLine("tracking")
@@ -100,7 +101,7 @@ def cmd_track(args) -> int:
         done = 0
         with (
             project.open_frames(item) as frames,
-            VideoSession.for_engine(engine, frames, project.cache_dir / "tracking") as session,
+            VideoSession.for_engine(engine, frames, project.tracking_dir) as session,
         ):
             for obj, cond in inputs.values():
                 for entry in cond:

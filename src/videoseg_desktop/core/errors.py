@@ -13,6 +13,14 @@ class ProjectLockedError(ProjectError):
     """Another process has the project open for writing."""
 
 
+class ProjectReadOnlyError(ProjectError):
+    """A change was asked of a project opened read-only (by choice, or on a read-only disk)."""
+
+
+class StorageError(ProjectError):
+    """The disk or the database file failed: full, damaged, unreadable or not writable."""
+
+
 class SchemaTooNewError(ProjectError):
     """The database was written by a newer version of the application."""
 

@@ -13,6 +13,7 @@ from videoseg_desktop.export.dataset import (
     positive_size,
     require,
 )
+from videoseg_desktop.export.validation import AnnotationBudget, check_text
 from videoseg_desktop.export.writer import check_relative_name, read_json
 
 
@@ -22,7 +23,7 @@ def read_categories(data: dict, source: Path) -> dict[int, str]:
     for n, cat in enumerate(categories):
         where = f"{source.name}: category #{n + 1}"
         cat_id = require(cat, "id", int, where)
-        name = require(cat, "name", str, where).strip()
+        name = check_text(require(cat, "name", str, where).strip(), where, "category name")
         if not name:
             raise ExportError(f"{where}: empty name")
         if cat_id in names:
@@ -65,8 +66,10 @@ def read_coco(path: Path) -> AnnotationSet:
         file_name = check_relative_name(require(entry, "file_name", str, where))
         height, width = positive_size(entry, where)
         images[image_id] = ImageAnnotations(file_name, height, width)
+    budget = AnnotationBudget(source)
     for n, ann in enumerate(require(data, "annotations", list, source.name)):
         where = f"{source.name}: annotation #{n + 1}"
+        budget.add()
         image_id = require(ann, "image_id", int, where)
         if image_id not in images:
             raise ExportError(f"{where}: image id {image_id} is not in 'images'")

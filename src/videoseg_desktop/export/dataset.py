@@ -14,7 +14,8 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from videoseg_desktop.core.errors import ExportError
-from videoseg_desktop.core.masks import Rle, encode_rle
+from videoseg_desktop.core.masks import Rle, encode_rle, rle_string_runs
+from videoseg_desktop.export.validation import check_image_size, check_polygons
 
 
 @dataclass
@@ -99,7 +100,7 @@ def normalise_segmentation(segmentation, height: int, width: int, where: str) ->
             )
         if isinstance(counts, list):
             if (
-                not all(isinstance(c, int) and c >= 0 for c in counts)
+                not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
                 or sum(counts) != height * width
             ):
                 raise ExportError(f"{where}: uncompressed RLE counts do not cover the image")
@@ -121,48 +122,24 @@ def normalise_segmentation(segmentation, height: int, width: int, where: str) ->
         if not polygons:
             return None
         if not all(
-            isinstance(p, list)
-            and len(p) >= 6
-            and len(p) % 2 == 0
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)
+            type(p) is list and len(p) >= 6 and len(p) % 2 == 0 and set(map(type, p)) <= _NUMBER
             for p in polygons
         ):
             raise ExportError(f"{where}: polygons must be lists of at least 3 x, y pairs")
-        rles = mask_utils.frPyObjects([[float(v) for v in p] for p in polygons], height, width)
-        rle = mask_utils.merge(rles)
+        try:
+            polygons = [list(map(float, p)) for p in polygons]
+        except OverflowError:
+            raise ExportError(f"{where}: a polygon coordinate is out of range") from None
+        check_polygons(polygons, height, width, where)  # before pycocotools sees them
+        rles = mask_utils.frPyObjects(polygons, height, width)
+        rle = rles[0] if len(rles) == 1 else mask_utils.merge(rles)
         if int(mask_utils.area(rle)) == 0:
             return None
         return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
     raise ExportError(f"{where}: segmentation must be RLE or a list of polygons")
 
 
-def rle_string_runs(counts: str) -> np.ndarray:
-    """The run lengths of a compressed COCO RLE string (the inverse of pycocotools' rleToString).
-
-    Each number is 5-bit groups offset by 48, 0x20 meaning "more follows" and 0x10 in the last
-    group a sign; from the third run on, a value is the difference to the run two places back.
-    """
-    try:
-        data = np.frombuffer(counts.encode("ascii"), np.uint8).astype(np.int64) - 48
-    except UnicodeEncodeError:
-        return np.array([-1])
-    if data.size == 0:
-        return np.zeros(0, np.int64)
-    if (data < 0).any() or (data > 63).any() or data[-1] & 0x20:
-        return np.array([-1])
-    ends = np.flatnonzero((data & 0x20) == 0)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    group_of = np.repeat(np.arange(len(ends)), ends - starts + 1)
-    shift = 5 * (np.arange(data.size) - starts[group_of])
-    if shift.max() > 55:
-        return np.array([-1])
-    values = np.add.reduceat((data & 0x1F) << shift, starts)
-    negative = (data[ends] & 0x10) != 0
-    values[negative] -= np.left_shift(1, 5 * (ends - starts + 1))[negative]
-    runs = values.copy()  # runs[m] = values[m] + runs[m - 2] for m > 2: two running sums
-    runs[1::2] = np.cumsum(values[1::2])
-    runs[2::2] = np.cumsum(values[2::2])
-    return runs
+_NUMBER = {int, float}  # exact types: JSON gives no subclasses, and bool is refused
 
 
 def check_rle_string(counts: str, height: int, width: int, where: str) -> None:
@@ -194,6 +171,4 @@ def require(mapping: dict, key: str, kind: type | tuple, where: str):
 def positive_size(entry: dict, where: str) -> tuple[int, int]:
     height = require(entry, "height", int, where)
     width = require(entry, "width", int, where)
-    if height <= 0 or width <= 0:
-        raise ExportError(f"{where}: width and height must be positive")
-    return height, width
+    return check_image_size(height, width, where)

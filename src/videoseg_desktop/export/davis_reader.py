@@ -10,14 +10,17 @@ sequence annotated on some frames only is thus placed correctly).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.errors import ExportError, MediaError
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.export.dataset import AnnotationSet, Track, VideoAnnotations
+from videoseg_desktop.export.validation import AnnotationBudget, check_image_size
+from videoseg_desktop.media.formats import check_pixel_limit
 
 RESOLUTIONS = ("480p", "Full-Resolution", "1080p")
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -58,11 +61,18 @@ def _frames_folder(masks_dir: Path) -> Path | None:
 
 
 def read_id_png(path: Path) -> np.ndarray:
-    """A mask PNG as a 2-D uint8 array of ids."""
+    """A mask PNG as a 2-D uint8 array of ids; its declared size is checked before decoding."""
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             if img.format != "PNG":
                 raise ExportError(f"{path.name} is not a PNG file")
+            try:
+                check_pixel_limit(path, *img.size)
+            except MediaError as exc:
+                raise ExportError(str(exc)) from None
             if img.mode in ("P", "L"):
                 return np.asarray(img, np.uint8)
             if img.mode == "1":
@@ -71,11 +81,17 @@ def read_id_png(path: Path) -> np.ndarray:
                 f"{path.name} is a {img.mode} PNG; DAVIS masks must be indexed (palette) or "
                 "grayscale PNGs of object ids"
             )
-    except (UnidentifiedImageError, OSError) as exc:
+    except Image.DecompressionBombError:
+        raise ExportError(
+            f"{path.name} declares a size over the limit: refused as a possible decompression bomb"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ExportError(f"{path} is not a readable PNG: {exc}") from None
 
 
-def read_davis_sequence(masks_dir: Path) -> VideoAnnotations:
+def read_davis_sequence(
+    masks_dir: Path, budget: AnnotationBudget | None = None
+) -> VideoAnnotations:
     name = masks_dir.name
     pngs = sorted(masks_dir.glob("*.png"))
     frames_dir = _frames_folder(masks_dir)
@@ -103,18 +119,23 @@ def read_davis_sequence(masks_dir: Path) -> VideoAnnotations:
         frame = index_of[png.stem]
         for value in np.unique(ids):
             if value:
+                if budget is not None:
+                    budget.add()
                 per_value.setdefault(int(value), {})[frame] = encode_rle(ids == value)
     binary = set(per_value) == {255}
     tracks = [
         Track(1 if binary else value, None, masks) for value, masks in sorted(per_value.items())
     ]
-    height, width = size
+    if size is None:
+        raise ExportError(f"{masks_dir} holds no mask PNGs")
+    height, width = check_image_size(*size, str(masks_dir))
     file_names = [f"{name}/{stem}.jpg" for stem in stems]
     return VideoAnnotations(name, height, width, len(stems), file_names, tracks)
 
 
 def read_davis(path: Path) -> AnnotationSet:
-    videos = [read_davis_sequence(folder) for folder in sequence_folders(path)]
+    budget = AnnotationBudget(path)
+    videos = [read_davis_sequence(folder, budget) for folder in sequence_folders(path)]
     names = [v.name for v in videos]
     if len(set(names)) != len(names):
         raise ExportError(f"{path}: two sequences share a name")

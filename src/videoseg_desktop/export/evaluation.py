@@ -22,6 +22,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.limits import MAX_INSTANCES_PER_IMAGE
 from videoseg_desktop.core.masks import Rle, decode_rle
 from videoseg_desktop.export.boundary import (
     BOUND_TH,
@@ -45,6 +46,11 @@ def _coco_rle(rle: Rle) -> dict:
 
 def _ious(preds: list[Rle], gts: list[Rle]) -> np.ndarray:
     """IoU matrix (len(preds) x len(gts)) straight from RLE, without decoding."""
+    if max(len(preds), len(gts)) > MAX_INSTANCES_PER_IMAGE:  # the matrix would be huge
+        raise ExportError(
+            f"{max(len(preds), len(gts))} instances on one image or video to compare; "
+            f"the limit is {MAX_INSTANCES_PER_IMAGE}"
+        )
     if not preds or not gts:
         return np.zeros((len(preds), len(gts)))
     value = mask_utils.iou(
@@ -144,6 +150,11 @@ def _track_pairs(p_vid: VideoAnnotations, g_vid: VideoAnnotations, by_id: bool, 
         pairs = [(lookup.get(t.track_id), t) for t in g_vid.tracks]
         used = {id(p) for p, _ in pairs if p is not None}
         return pairs, [t for t in p_tracks if id(t) not in used]
+    if max(len(p_tracks), len(g_vid.tracks)) > MAX_INSTANCES_PER_IMAGE:
+        raise ExportError(
+            f"video {g_vid.name!r}: {max(len(p_tracks), len(g_vid.tracks))} tracks to compare; "
+            f"the limit is {MAX_INSTANCES_PER_IMAGE}"
+        )
     inter = np.zeros((len(p_tracks), len(g_vid.tracks)))
     union = np.zeros_like(inter)
     for frame in range(g_vid.length):

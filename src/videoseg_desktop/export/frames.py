@@ -27,11 +27,18 @@ def write_jpeg(path: Path, rgb: np.ndarray, quality: int = JPEG_QUALITY) -> None
     )
     if not ok:
         raise ExportError(f"could not encode {path.name} as JPEG")
-    path.write_bytes(data.tobytes())
+    try:
+        path.write_bytes(data.tobytes())
+    except OSError as exc:
+        raise ExportError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
 
 
 def copy_media_file(project, item: MediaItem, dest: Path) -> None:
-    """Copy an image file byte for byte (the annotations refer to exactly these pixels)."""
+    """Copy an image file byte for byte (the annotations refer to exactly these pixels).
+
+    The file must still be the one imported (a linked or changed file is hashed first).
+    """
+    project.media_guard.verify(item)
     src = project.media_path(item)
     try:
         shutil.copyfile(src, dest)
@@ -41,7 +48,9 @@ def copy_media_file(project, item: MediaItem, dest: Path) -> None:
 
 @contextmanager
 def opened_frames(project, item: MediaItem):
-    """The media's frame source, closed afterwards when it has a ``close``."""
+    """The media's frame source, closed afterwards when it has a ``close``; the file must still
+    be the one imported."""
+    project.media_guard.verify(item)
     source = project.open_frames(item)
     try:
         yield source

@@ -78,11 +78,17 @@ class _MediaIndex:
 
 
 class _Writer:
-    """Adds objects and masks, creating labels on first use (inside the caller's transaction)."""
+    """Adds objects and masks, creating labels on first use (inside the caller's transaction).
+
+    Objects are written a media item at a time, in a few statements per object: an import of
+    hundreds of thousands of annotations must stay linear and quick (naming included).
+    """
 
     def __init__(self, project, summary: ImportSummary):
         self.project, self.summary = project, summary
         self.labels: dict[str, int] = {lb.name: lb.id for lb in project.labels.list()}
+        self._media: MediaItem | None = None
+        self._pending: list[tuple[int, dict[int, Rle]]] = []  # (label id, masks) of _media
 
     def label_id(self, name: str) -> int:
         if name not in self.labels:
@@ -91,13 +97,24 @@ class _Writer:
         return self.labels[name]
 
     def add_object(self, media: MediaItem, category: str, masks: dict[int, Rle]) -> None:
-        obj = self.project.objects.add(media.id, self.label_id(category))
+        if self._media is not None and self._media.id != media.id:
+            self.flush()
+        self._media = media
+        self._pending.append((self.label_id(category), masks))
+
+    def flush(self) -> None:
+        """Write the buffered objects of the current media item."""
+        if not self._pending:
+            return
+        media, pending, self._pending = self._media, self._pending, []
+        ids = self.project.objects.add_many(media.id, [label for label, _ in pending])
         self.project.masks.put_many(
-            MaskWrite(obj.id, frame, rle, MaskSource.IMPORTED)
+            MaskWrite(obj_id, frame, rle, MaskSource.IMPORTED)
+            for obj_id, (_, masks) in zip(ids, pending, strict=True)
             for frame, rle in sorted(masks.items())
         )
-        self.summary.objects += 1
-        self.summary.masks += len(masks)
+        self.summary.objects += len(ids)
+        self.summary.masks += sum(len(masks) for _, masks in pending)
 
 
 def _check_size(media: MediaItem, height: int, width: int, what: str) -> None:
@@ -187,6 +204,7 @@ def import_annotations(
                     writer.add_object(item, track.category or label, track.masks)
             if progress:
                 progress(done, total)
+        writer.flush()
     summary.images, summary.videos = len(images), len(videos)
     return summary
 
@@ -218,5 +236,6 @@ def _import_yolo(project, path: Path, media, summary: ImportSummary, progress) -
                     writer.add_object(item, class_names[cls], {0: encode_rle(mask)})
             if progress:
                 progress(done, len(pairs))
+        writer.flush()
     summary.images = len(pairs)
     return summary

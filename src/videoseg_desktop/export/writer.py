@@ -1,8 +1,10 @@
 """Where exports are written: a timestamped folder that appears only once it is complete.
 
-Everything goes into a hidden ``.<name>.partial-*`` folder beside the destination and is renamed
-into place (or zipped) at the end, so a failed or interrupted export leaves no half-written
-folder that could be mistaken for a dataset. File names are joined through ``safe_join`` so that
+Everything goes into a hidden ``.<name>.partial-p<pid>-*`` folder beside the destination and is
+renamed into place (or zipped) at the end, so a failed or interrupted export leaves no
+half-written folder that could be mistaken for a dataset (a killed one is removed when the
+project is next opened: the pid tells it is dead). A full disk or a refused write ends in one
+ExportError. File names are joined through ``safe_join`` so that
 no name (from the database or from a file being imported) can point outside its folder.
 """
 
@@ -20,6 +22,12 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import IO
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.files import apply_default_mode
+from videoseg_desktop.core.limits import (
+    MAX_ANNOTATION_FILE_BYTES,
+    MAX_FILE_NAME_LENGTH,
+    MAX_JSON_DEPTH,
+)
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -55,6 +63,15 @@ def check_relative_name(name: str) -> str:
     """
     if not isinstance(name, str) or not name.strip():
         raise ExportError(f"invalid file name {name!r}")
+    if (
+        len(name) > MAX_FILE_NAME_LENGTH
+        or not name.isprintable()
+        or any("\ud800" <= c <= "\udfff" for c in name)
+    ):
+        shown = name[:60].encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise ExportError(
+            f"invalid file name {shown!r}: at most {MAX_FILE_NAME_LENGTH} printable characters"
+        )
     posix = name.replace("\\", "/")
     if PurePosixPath(posix).is_absolute() or PureWindowsPath(name).drive or posix.startswith("/"):
         raise ExportError(
@@ -126,8 +143,11 @@ class ExportTarget:
         try:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self.dir = Path(
-                tempfile.mkdtemp(prefix=f".{self.final.name}.partial-", dir=self.final.parent)
+                tempfile.mkdtemp(
+                    prefix=f".{self.final.name}.partial-p{os.getpid()}-", dir=self.final.parent
+                )
             )
+            apply_default_mode(self.dir, is_dir=True)  # mkdtemp's 0700 would hide the export
         except OSError as exc:
             raise ExportError(f"cannot write to {self.final.parent}: {exc.strerror}") from exc
         return self
@@ -135,9 +155,14 @@ class ExportTarget:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
+            if issubclass(exc_type, OSError):  # a full disk, a permission: one clear line
+                raise ExportError(f"the export to {self.final} failed: {_os_reason(exc)}") from exc
             return
         try:
             self._finish()
+        except OSError as exc:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise ExportError(f"the export to {self.final} failed: {_os_reason(exc)}") from exc
         except BaseException:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
@@ -168,6 +193,13 @@ class ExportTarget:
 
     def count_files(self) -> int:
         return sum(1 for p in self.dir.rglob("*") if p.is_file())
+
+
+def _os_reason(exc: OSError) -> str:
+    if getattr(exc, "errno", None) == 28:  # ENOSPC
+        return "the disk is full; nothing was left behind, free some space and try again"
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _zip_folder(folder: Path, zip_path: Path, top: str) -> None:
@@ -216,10 +248,25 @@ def write_json_streaming(fh: IO[str], fields: Iterable[tuple[str, object]]) -> N
 
 
 def read_json(path: Path, what: str) -> object:
-    """Parse a JSON file, turning every failure into one clear ExportError."""
+    """Parse a JSON file, turning every failure into one clear ExportError.
+
+    The file is untrusted: its size and nesting are limited (see core.limits), and the
+    non-standard constants NaN and Infinity are refused (pycocotools crashes on them).
+    """
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise ExportError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ExportError(f"cannot read {path}: {exc.strerror}") from None
+    if size > MAX_ANNOTATION_FILE_BYTES:
+        raise ExportError(
+            f"{path} is {size / 2**30:.1f} GiB; annotation files are limited to "
+            f"{MAX_ANNOTATION_FILE_BYTES / 2**30:.0f} GiB"
+        )
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            data = json.load(fh, parse_constant=_refuse_constant)
     except FileNotFoundError:
         raise ExportError(f"{path} does not exist") from None
     except IsADirectoryError:
@@ -230,5 +277,40 @@ def read_json(path: Path, what: str) -> object:
         raise ExportError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise ExportError(f"{path} is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except _BadConstant as exc:
+        raise ExportError(
+            f"{path} holds {exc.args[0]}, which is not a number JSON allows"
+        ) from None
+    except MemoryError:
+        raise ExportError(f"{path} is too large to read into memory") from None
     except OSError as exc:
         raise ExportError(f"cannot read {path}: {exc.strerror}") from None
+    check_depth(data, path)
+    return data
+
+
+class _BadConstant(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _BadConstant(name)
+
+
+def check_depth(data: object, path: Path | str) -> None:
+    """ExportError when ``data`` nests lists/dicts deeper than MAX_JSON_DEPTH (walked a level
+    at a time, without recursion, so the check itself cannot overflow the stack)."""
+    level = [data] if type(data) in (dict, list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise ExportError(f"{path} is nested deeper than {MAX_JSON_DEPTH} levels")
+        level = [
+            child
+            for value in level
+            for child in (value.values() if type(value) is dict else value)
+            if type(child) is dict or type(child) is list
+        ]

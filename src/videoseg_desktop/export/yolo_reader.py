@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.limits import (
+    MAX_POLYGON_VERTICES,
+    MAX_YAML_BYTES,
+    MAX_YOLO_LABEL_FILE_BYTES,
+)
 from videoseg_desktop.export.polygons import polygons_to_mask
+from videoseg_desktop.export.validation import AnnotationBudget, check_polygons, check_text
 
 
 @dataclass
@@ -24,8 +30,10 @@ class YoloLabelFile:
     def masks(self, height: int, width: int) -> list[tuple[int, np.ndarray]]:
         """(class, mask) per polygon line, rasterised at the image's size."""
         out = []
-        for cls, poly in self.polygons:
+        for n, (cls, poly) in enumerate(self.polygons, 1):
             pixels = [v * (width if i % 2 == 0 else height) for i, v in enumerate(poly)]
+            # the outline's length is known only in pixels: checked before OpenCV fills it
+            check_polygons([pixels], height, width, f"{self.name}.txt polygon {n}")
             out.append((cls, polygons_to_mask([pixels], height, width)))
         return out
 
@@ -39,9 +47,16 @@ def read_class_names(root: Path) -> list[str]:
     if data_file is None:
         raise ExportError(f"{root} has no data.yaml naming the classes")
     try:
-        data = yaml.safe_load(data_file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{data_file} is not valid YAML: {exc}") from None
+        if data_file.stat().st_size > MAX_YAML_BYTES:
+            raise ExportError(f"{data_file} is larger than {MAX_YAML_BYTES // 1024} KiB")
+        data = yaml.safe_load(data_file.read_text(encoding="utf-8"))  # never yaml.load: code
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExportError(f"{data_file} is not valid YAML: {first}") from None
+    except RecursionError:
+        raise ExportError(f"{data_file} is nested too deeply") from None
+    except OSError as exc:
+        raise ExportError(f"cannot read {data_file}: {exc.strerror or exc}") from None
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, dict) and all(isinstance(k, int) for k in names):
         if sorted(names) != list(range(len(names))):
@@ -49,12 +64,18 @@ def read_class_names(root: Path) -> list[str]:
         names = [names[i] for i in range(len(names))]
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
         raise ExportError(f"{data_file}: 'names' must list the class names")
-    return [n.strip() for n in names]
+    return [check_text(n.strip(), data_file.name, "class name") for n in names]
 
 
-def parse_label_file(path: Path, name: str, n_classes: int) -> YoloLabelFile:
+def parse_label_file(
+    path: Path, name: str, n_classes: int, budget: AnnotationBudget | None = None
+) -> YoloLabelFile:
     result = YoloLabelFile(name)
     try:
+        if path.stat().st_size > MAX_YOLO_LABEL_FILE_BYTES:
+            raise ExportError(
+                f"{path} is larger than {MAX_YOLO_LABEL_FILE_BYTES // 2**20} MiB; refused"
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(f"cannot read {path}: {exc}") from None
@@ -63,10 +84,17 @@ def parse_label_file(path: Path, name: str, n_classes: int) -> YoloLabelFile:
         if not fields:
             continue
         where = f"{path.name} line {line_no}"
+        if len(fields) > 2 * MAX_POLYGON_VERTICES + 1:
+            raise ExportError(
+                f"{where}: a polygon of {(len(fields) - 1) // 2} vertices "
+                f"(the limit is {MAX_POLYGON_VERTICES})"
+            )
+        if budget is not None:
+            budget.add()
         try:
             cls = int(fields[0])
             coords = [float(v) for v in fields[1:]]
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ExportError(f"{where}: expected a class number and coordinates") from None
         if not 0 <= cls < n_classes:
             raise ExportError(f"{where}: class {cls} is not in data.yaml (0..{n_classes - 1})")
@@ -90,8 +118,11 @@ def read_yolo(path: Path) -> tuple[list[str], list[YoloLabelFile]]:
     labels_dir = root / "labels"
     if not labels_dir.is_dir():
         raise ExportError(f"{root} has no labels/ folder")
+    budget = AnnotationBudget(labels_dir)
     files = [
-        parse_label_file(p, p.relative_to(labels_dir).with_suffix("").as_posix(), len(class_names))
+        parse_label_file(
+            p, p.relative_to(labels_dir).with_suffix("").as_posix(), len(class_names), budget
+        )
         for p in sorted(labels_dir.rglob("*.txt"))
     ]
     return class_names, files

@@ -14,6 +14,7 @@ from videoseg_desktop.export.dataset import (
     positive_size,
     require,
 )
+from videoseg_desktop.export.validation import AnnotationBudget
 from videoseg_desktop.export.writer import check_relative_name, read_json
 
 
@@ -50,13 +51,17 @@ def read_ytvis(path: Path) -> AnnotationSet:
         videos[video_id] = VideoAnnotations(
             video_name(file_names, video_id), height, width, length, file_names
         )
+    budget = AnnotationBudget(source)
     for n, ann in enumerate(require(data, "annotations", list, source.name)):
         where = f"{source.name}: annotation #{n + 1}"
         video_id = require(ann, "video_id", int, where)
         if video_id not in videos:
             raise ExportError(f"{where}: video id {video_id} is not in 'videos'")
         video = videos[video_id]
-        track = Track(ann.get("id", n + 1), category_of(names, ann, where))
+        track_id = ann.get("id", n + 1)
+        if not isinstance(track_id, int) or isinstance(track_id, bool):
+            raise ExportError(f"{where}: 'id' must be a number")
+        track = Track(track_id, category_of(names, ann, where))
         segmentations = require(ann, "segmentations", list, where)
         if len(segmentations) != video.length:
             raise ExportError(
@@ -65,6 +70,7 @@ def read_ytvis(path: Path) -> AnnotationSet:
         for frame, seg in enumerate(segmentations):
             if seg is None:
                 continue
+            budget.add()
             rle = normalise_segmentation(seg, video.height, video.width, f"{where}, frame {frame}")
             if rle is not None:
                 track.masks[frame] = rle

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from videoseg_desktop.core.errors import ModelError
 from videoseg_desktop.inference.registry import (
     CONFIGS,
     OFFICIAL_MODELS,
+    check_config,
     config_for,
     imported_path,
     model_for_config,
@@ -40,8 +42,8 @@ __all__ = [
 def build_predictor(config: str, checkpoint: Path | None, image_size: int, device: str):
     """Build a ``SAM2VideoPredictor`` (which also serves images) and load weights into it.
 
-    ``config`` is a model name (official or imported) or a sam2 config path. ``checkpoint`` None
-    keeps the random initialisation (tests only).
+    ``config`` is a model name (official or imported) or one of sam2's shipped config names,
+    never a path. ``checkpoint`` None keeps the random initialisation (tests only).
     """
     import torch
 
@@ -58,15 +60,21 @@ def build_predictor(config: str, checkpoint: Path | None, image_size: int, devic
 def _build_random(config_file: str, image_size: int):
     from sam2.build_sam import build_sam2_video_predictor
 
+    # Only a config shipped in sam2 reaches Hydra, and the one override is a number.
+    check_config(config_file)
     # Built on the CPU first: sam2 defaults to "cuda", and loading weights there is cheaper.
-    # fill_hole_area=0: sam2 fills holes only where its CUDA extension is built, so masks would
-    # differ between machines; our OpenCV post-processing does it the same everywhere.
-    return build_sam2_video_predictor(
+    predictor = build_sam2_video_predictor(
         config_file,
         None,
         device="cpu",
-        hydra_overrides_extra=[f"++model.image_size={int(image_size)}", "++model.fill_hole_area=0"],
+        hydra_overrides_extra=[f"++model.image_size={int(image_size)}"],
     )
+    # No hole filling in sam2: it runs only where its CUDA extension is built (elsewhere it
+    # warns on every tracking run and skips), so masks would differ between machines; our
+    # OpenCV post-processing does it the same everywhere. sam2's own post-processing overrides
+    # come after ours in Hydra, so the attribute is set here.
+    predictor.fill_hole_area = 0
+    return predictor
 
 
 def load_state_dict(path: Path) -> dict:
@@ -83,16 +91,44 @@ def _load_checkpoint_file(path: Path) -> dict:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any unreadable user file is a user error, whatever torch raises
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelError(
-            f"{path} is not a loadable SAM 2.1 checkpoint (only plain weights are accepted, "
-            f"never pickled code): {first_line}"
-        ) from exc
+        raise _load_failure(path, exc) from exc
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         raise ModelError(f'{path} is not in the SAM 2.1 checkpoint format {{"model": state_dict}}')
     if not all(isinstance(v, torch.Tensor) for v in data["model"].values()):
         raise ModelError(f"{path} holds non-tensor values in its state dict")
+    _require_finite(data["model"], path)
     return data
+
+
+def _load_failure(path: Path, exc: Exception) -> ModelError:
+    """Our own words for torch's refusal: its advice to retry with ``weights_only=False`` is
+    exactly what must never be done with a file from someone else."""
+    text = str(exc)
+    if "Weights only load failed" in text or type(exc).__name__ == "UnpicklingError":
+        found = re.search(r"GLOBAL ([\w.]+)", text)
+        what = f" ({found.group(1)})" if found else ""
+        return ModelError(
+            f"{path} holds pickled Python objects{what}, not only weights: refused, because "
+            "loading it could run code; use a checkpoint saved as plain weights"
+        )
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = next((ln for ln in lines if "weights_only" not in ln), "")
+    first = first.split(". ")[0]
+    if not re.search(r"[A-Za-z]{3}", first):  # torch's KeyError '101' and the like
+        first = "the file is damaged or is not a PyTorch checkpoint"
+    return ModelError(f"{path} is not a loadable SAM 2.1 checkpoint: {first}")
+
+
+def _require_finite(state: dict, path: Path) -> None:
+    """NaN or infinite weights make every mask empty (stored over good ones): refuse them."""
+    import torch
+
+    for key, value in state.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ModelError(
+                f"{path} holds NaN or infinite weights ({key}); the checkpoint is damaged "
+                "(a diverged training run?) and is not used"
+            )
 
 
 @functools.lru_cache(maxsize=4)

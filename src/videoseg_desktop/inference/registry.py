@@ -90,6 +90,11 @@ OFFICIAL_MODELS: dict[str, ModelSpec] = {
 # Hydra config by model name, for code that only needs the architecture.
 CONFIGS: dict[str, str] = {name: spec.config for name, spec in OFFICIAL_MODELS.items()}
 
+# The only config names ever handed to Hydra: configs shipped inside the sam2 package. A name
+# from anywhere else (a project's settings, a sidecar, the command line) could point Hydra at a
+# file of the attacker's whose ``_target_`` runs any Python callable.
+ALLOWED_CONFIGS: frozenset[str] = frozenset(CONFIGS.values())
+
 _IMPORTED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -116,15 +121,40 @@ def models_dir() -> Path:
 
 
 def config_for(name_or_config: str) -> str:
-    """Hydra config for a model name (official or imported); a config path passes through."""
+    """Hydra config for a model name (official or imported) or an allowed config name.
+
+    Never a path: anything not on the allow-list is refused with ModelError.
+    """
+    if not isinstance(name_or_config, str):
+        raise ModelError(f"a model is named by text, not {type(name_or_config).__name__}")
     if name_or_config in CONFIGS:
         return CONFIGS[name_or_config]
-    if name_or_config.endswith(".yaml"):
+    if name_or_config in ALLOWED_CONFIGS:
         return name_or_config
+    if name_or_config.lower().endswith((".yaml", ".yml")) or not _IMPORTED_NAME.match(
+        name_or_config
+    ):
+        raise ModelError(
+            f"{_shown(name_or_config)} is not a model name: models are named (tiny, small, "
+            "base_plus, large, or an imported name), never given as a config file or path"
+        )
     imported = _read_sidecar(name_or_config)
     if imported is not None:
         return imported["config"]
-    raise ModelError(f"unknown model {name_or_config!r}; known models: {', '.join(known_models())}")
+    raise ModelError(
+        f"unknown model {_shown(name_or_config)}; known models: {', '.join(known_models())}"
+    )
+
+
+def check_config(config: str) -> str:
+    """``config`` if it is one of sam2's shipped configs, else ModelError (defence in depth)."""
+    if config not in ALLOWED_CONFIGS:
+        raise ModelError(f"{_shown(config)} is not one of the SAM 2.1 configs shipped with sam2")
+    return config
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def model_for_config(config: str) -> str | None:
@@ -202,6 +232,7 @@ def validate_imported_name(name: str) -> str:
 
 
 def write_sidecar(name: str, config: str, source: str) -> Path:
+    check_config(config)
     path = models_dir() / f"{name}.json"
     tmp = path.with_suffix(".json.part")
     tmp.write_text(json.dumps({"name": name, "config": config, "source": source}, indent=2))
@@ -217,8 +248,8 @@ def _read_sidecar(name: str) -> dict | None:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("config"), str):
-        return None
+    if not isinstance(data, dict) or data.get("config") not in ALLOWED_CONFIGS:
+        return None  # a sidecar naming any other config is not ours: the model is unknown
     return data
 
 

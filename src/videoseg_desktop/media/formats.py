@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import MediaError
+from videoseg_desktop.core.limits import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from videoseg_desktop.core.records import MediaKind
 
 # Decompression-bomb limits: refuse before decoding. 250 MP is a 20000x12500 panorama.
-MAX_PIXELS = 250_000_000
-MAX_SIDE = 50_000
+MAX_PIXELS = MAX_IMAGE_PIXELS
+MAX_SIDE = MAX_IMAGE_SIDE
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".tif", ".tiff", ".webp"})
 VIDEO_EXTENSIONS = frozenset(
@@ -120,6 +121,6 @@ def check_pixel_limit(path: Path, width: int, height: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise MediaError(
             f"{Path(path).name} is too large to open safely ({width}x{height} pixels; "
-            f"the limit is {MAX_PIXELS // 1_000_000} megapixels): refused as a possible "
-            "decompression bomb."
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side): "
+            "refused as a possible decompression bomb."
         )

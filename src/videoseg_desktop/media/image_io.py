@@ -14,7 +14,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from videoseg_desktop.core.errors import MediaError
-from videoseg_desktop.media.formats import check_pixel_limit
+from videoseg_desktop.media.formats import MAX_PIXELS, MAX_SIDE, check_pixel_limit
+
+# Pillow refuses images over twice its own limit (179 MP by default) while opening them, before
+# our check could name our limit: make its limit ours, so the documented 250 MP is what holds.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _EXIF_ORIENTATION = 0x0112
 # EXIF orientation -> clockwise rotation a viewer applies (2, 4, 5, 7 also mirror).
@@ -71,7 +75,8 @@ def _open(path: Path) -> Image.Image:
             img = Image.open(path)
     except Image.DecompressionBombError:
         raise MediaError(
-            f"{path.name} is too large to open safely: refused as a possible decompression bomb."
+            f"{path.name} is too large to open safely (the limit is {MAX_PIXELS // 1_000_000} "
+            f"megapixels and {MAX_SIDE} pixels a side): refused as a possible decompression bomb."
         ) from None
     except FileNotFoundError:
         raise MediaError(f"{path.name}: file not found ({path}).") from None

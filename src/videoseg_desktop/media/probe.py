@@ -39,16 +39,20 @@ def probe_media(path: Path) -> MediaInfo:
     return probe_media_with_index(path)[0]
 
 
-def probe_media_with_index(path: Path) -> tuple[MediaInfo, FrameIndex | None]:
+def probe_media_with_index(
+    path: Path, decode_all: bool = False
+) -> tuple[MediaInfo, FrameIndex | None]:
     """Like probe_media, also returning the frame index it built (None for images).
 
     An importer can save that index to the cache instead of demuxing the video a second time.
+    ``decode_all`` decodes every frame of a video (``videoseg import --verify``), not only the
+    first and the last, so a file corrupt in the middle is refused too.
     """
     path = Path(path)
     found = sniff(path)
     if found.kind is MediaKind.IMAGE:
         return _probe_image(path), None
-    return _probe_video(path)
+    return _probe_video(path, decode_all)
 
 
 def _probe_image(path: Path) -> MediaInfo:
@@ -67,7 +71,7 @@ def _probe_image(path: Path) -> MediaInfo:
     )
 
 
-def _probe_video(path: Path) -> tuple[MediaInfo, FrameIndex]:
+def _probe_video(path: Path, decode_all: bool = False) -> tuple[MediaInfo, FrameIndex]:
     index = build_frame_index(path)
     container, stream = open_video(path)
     try:
@@ -78,7 +82,7 @@ def _probe_video(path: Path) -> tuple[MediaInfo, FrameIndex]:
         rate = stream.average_rate or stream.guessed_rate
     finally:
         container.close()
-    _check_decodes(path, index)
+    _check_decodes(path, index, decode_all)
     step = _frame_step(index)
     duration = float((int(index.pts[-1]) - int(index.pts[0])) * index.time_base) + (step or 0.0)
     fps = float(rate) if rate else (1.0 / step if step else None)
@@ -96,12 +100,17 @@ def _probe_video(path: Path) -> tuple[MediaInfo, FrameIndex]:
     return info, index
 
 
-def _check_decodes(path: Path, index: FrameIndex) -> None:
-    """Decode the first and the last frame (the last costs at most one keyframe interval)."""
+def _check_decodes(path: Path, index: FrameIndex, decode_all: bool = False) -> None:
+    """Decode the first and the last frame (the last costs at most one keyframe interval), or,
+    with ``decode_all``, every frame in one forward pass."""
     last = len(index) - 1
     i = 0
     try:
         with VideoReader(path, index, cache_size=1) as reader:
+            if decode_all:
+                for _rgb in reader.iter_frames():
+                    i += 1  # frames decoded so far; the failing one is number i + 1
+                return
             for i in (0, last) if last else (0,):
                 reader.read(i)
     except MediaError:

@@ -3,6 +3,13 @@
 Every user-level change runs in one ``transaction()``; nested calls are savepoints inside the outer
 one, so a repository method can be used alone or as part of a larger edit. Listeners hear about changes
 only after the outermost transaction commits.
+
+Every SQLite failure (disk full, a damaged page, a read-only file, an I/O error) surfaces as a
+``StorageError`` naming the project and what to do, whichever statement or row it happened on;
+integrity errors stay ``sqlite3.IntegrityError`` for the repositories to explain.
+
+Read-only opening uses SQLite's ``mode=ro``; where the folder cannot be written (a read-only
+disk or share) it adds ``immutable=1``, which needs no lock and creates no ``-wal``/``-shm`` files.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from videoseg_desktop.core.errors import ProjectError
+from videoseg_desktop.core.errors import ProjectError, ProjectReadOnlyError, StorageError
 
 
 @dataclass(frozen=True)
@@ -27,21 +34,129 @@ class Change:
 Listener = Callable[[list[Change]], None]
 
 
-class Database:
-    def __init__(self, path: Path, read_only: bool = False, user: str = "unknown"):
-        self.path = path
-        self.read_only = read_only
-        self.user = user  # recorded as the author of every row written through this connection
-        uri = f"{path.resolve().as_uri()}?mode={'ro' if read_only else 'rwc'}"
+def storage_error(exc: sqlite3.Error, path: Path) -> ProjectError:
+    """One line for the user: what failed with the database at ``path`` and what to do."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    root = path.parent
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return StorageError(
+            f"the disk holding {root} is full: nothing was saved; free some space and try again"
+        )
+    if name.startswith("SQLITE_NOTADB") or "not a database" in text:
+        return StorageError(f"{path} is not a readable project database ({text})")
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return StorageError(
+            f"{path} is damaged ({text}); run `videoseg check {root}` to see what is wrong"
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return ProjectReadOnlyError(f"{root} cannot be written here ({text}): nothing was saved")
+    if name.startswith("SQLITE_IOERR") or "I/O error" in text:
+        return StorageError(
+            f"a disk error stopped reading or writing {path} ({text}); nothing was saved "
+            f"half-way; check the disk, then run `videoseg check {root}`"
+        )
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return StorageError(f"{path} is busy (another program holds it); try again")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM")) or "unable to open" in text:
+        return StorageError(f"cannot open {path} ({text}); check that it exists and is readable")
+    return StorageError(f"{path} is not a readable project database ({text})")
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite failures are StorageErrors (integrity errors pass unchanged)."""
+
+    db_path: Path = Path("project.vseg")
+
+    def _fail(self, exc: sqlite3.Error):
+        if isinstance(exc, sqlite3.IntegrityError) or not isinstance(exc, sqlite3.DatabaseError):
+            return exc
+        return storage_error(exc, self.db_path)
+
+    def execute(self, sql, params=()):
         try:
-            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            return super().execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def executemany(self, sql, seq):
+        try:
+            return super().executemany(sql, seq)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def fetchone(self):
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def fetchmany(self, size: int = 1):
+        try:
+            return super().fetchmany(size)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def fetchall(self):
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """``execute`` goes through ``_Cursor`` so every statement and row is guarded."""
+
+    db_path: Path = Path("project.vseg")
+
+    def cursor(self, factory=None):
+        cur = super().cursor(factory or _Cursor)
+        cur.db_path = self.db_path
+        return cur
+
+    def execute(self, sql, params=()):
+        return self.cursor().execute(sql, params)
+
+    def executemany(self, sql, seq):
+        return self.cursor().executemany(sql, seq)
+
+
+def connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A guarded connection to ``path`` (see the module docstring for the modes)."""
+    mode = "ro" if read_only or immutable else "rwc"
+    uri = f"{path.resolve().as_uri()}?mode={mode}" + ("&immutable=1" if immutable else "")
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, factory=_Connection)
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    conn.db_path = path
+    return conn
+
+
+class Database:
+    def __init__(
+        self, path: Path, read_only: bool = False, user: str = "unknown", immutable: bool = False
+    ):
+        self.path = path
+        self.read_only = read_only or immutable
+        self.immutable = immutable
+        self.user = user  # recorded as the author of every row written through this connection
+        self.conn = connect(path, read_only, immutable)
+        try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if not read_only:
+            if not self.read_only:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ProjectError(f"{path} is not a readable project database: {exc}") from exc
+        except ProjectError:  # already says which file and why
+            self.conn.close()
+            raise
         self._depth = 0
         self._pending: list[Change] = []
         self._listeners: list[Listener] = []
@@ -50,7 +165,9 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic change. Nested calls use savepoints: an inner failure undoes only itself."""
         if self.read_only:
-            raise ProjectError(f"{self.path.parent} is open read-only; changes cannot be saved")
+            raise ProjectReadOnlyError(
+                f"{self.path.parent} is open read-only; changes cannot be saved"
+            )
         depth, mark = self._depth, len(self._pending)
         self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
         self._depth += 1
@@ -59,20 +176,32 @@ class Database:
         except BaseException:
             self._depth = depth
             del self._pending[mark:]
-            if depth == 0:
-                self.conn.execute("ROLLBACK")
-            else:
-                self.conn.execute(f"ROLLBACK TO sp{depth}")
-                self.conn.execute(f"RELEASE sp{depth}")
+            self._undo(depth)
             raise
         self._depth = depth
         if depth > 0:
             self.conn.execute(f"RELEASE sp{depth}")
             return
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:  # a full disk fails at COMMIT: undo it all, hear of nothing
+            self._pending.clear()
+            self._undo(0)
+            raise
         changes, self._pending = self._pending, []
         for listener in list(self._listeners):
             listener(changes)
+
+    def _undo(self, depth: int) -> None:
+        """Roll back to where ``depth`` began; a failing rollback (SQLite rolled back already
+        after an I/O error) must not hide the error that caused it."""
+        with suppress(ProjectError, sqlite3.Error):
+            if depth == 0:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+            else:
+                self.conn.execute(f"ROLLBACK TO sp{depth}")
+                self.conn.execute(f"RELEASE sp{depth}")
 
     def changed(self, table: str, *ids: int) -> None:
         """Record a change, announced when the outermost transaction commits."""
@@ -89,6 +218,7 @@ class Database:
 
     def close(self) -> None:
         if not self.read_only:
-            with suppress(sqlite3.DatabaseError):
+            with suppress(sqlite3.DatabaseError, ProjectError):
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.conn.close()
+        with suppress(sqlite3.Error):
+            self.conn.close()

@@ -1,7 +1,9 @@
 """Importing files into a project: hash, probe, copy (or link), index, insert.
 
 A file is either fully imported (row, copy and frame index) or not at all: on any error the copy
-and cache files made for it are removed and its transaction rolls back.
+and cache files made for it are removed and its transaction rolls back. A copy is written under
+a temporary name carrying the process id (``media/.import-p<pid>-*``), so a killed import's
+partial copy is recognised and removed the next time the project is opened.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from videoseg_desktop.core.errors import MediaError, VideoSegError
+from videoseg_desktop.core.files import apply_default_mode
 from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.media.hashing import sha256_file
 from videoseg_desktop.media.probe import probe_media_with_index
+from videoseg_desktop.store.leftovers import owner_tag
 from videoseg_desktop.store.timeutil import now_iso
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file name)
@@ -35,9 +39,12 @@ def import_media(
     link: bool = False,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    verify: bool = False,
 ) -> ImportReport:
     """Import files. With ``skip_bad`` a bad file is reported and the rest go on; without it the
-    first bad file stops the import and nothing from this call is kept."""
+    first bad file stops the import and nothing from this call is kept. ``verify`` decodes every
+    frame of a video, so one corrupt in the middle is refused now rather than when tracking
+    reaches it."""
     paths = [Path(p).expanduser().absolute() for p in paths]
     report, made = ImportReport(), []
     try:
@@ -47,7 +54,7 @@ def import_media(
                     progress(done, len(paths), path.name)
                 try:
                     with project.transaction():
-                        _import_one(project, path, link, report, made)
+                        _import_one(project, path, link, report, made, verify)
                 except VideoSegError as exc:
                     if not skip_bad:
                         raise
@@ -61,21 +68,36 @@ def import_media(
     return report
 
 
-def _import_one(project, path: Path, link: bool, report: ImportReport, made: list[Path]) -> None:
+def display_name(name: str) -> str:
+    """A file name as text that can be stored and shown: bytes that are not UTF-8 (kept by the
+    OS as surrogates) become U+FFFD, control characters '?'."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else "?" for c in text) or "unnamed"
+
+
+def _import_one(
+    project, path: Path, link: bool, report: ImportReport, made: list[Path], verify: bool
+) -> None:
     if not path.is_file():
-        raise MediaError(f"{path} is not a file")
+        raise MediaError(f"{display_name(str(path))} is not a file")
+    name = display_name(path.name)
+    if link and display_name(str(path)) != str(path):
+        raise MediaError(
+            f"{name}: its path is not valid UTF-8 text, so it cannot be linked; import a copy "
+            "instead (without --link)"
+        )
     sha = sha256_file(path)
     existing = project.media.find_by_sha256(sha)
     if existing is not None:
         report.duplicates.append((path, existing))
         return
-    info, index = probe_media_with_index(path)  # the index is saved, not built twice
+    info, index = probe_media_with_index(path, decode_all=verify)  # index saved, not rebuilt
     own: list[Path] = []  # files made for this one, removed again if it fails
     try:
         if link:
             stored = str(path)
         else:
-            target = _free_name(project.media_dir, path.name)
+            target = _free_name(project.media_dir, name.replace("\ufffd", "_"))
             _copy_atomically(path, target)
             own.append(target)
             stored = target.relative_to(project.root).as_posix()
@@ -83,7 +105,7 @@ def _import_one(project, path: Path, link: bool, report: ImportReport, made: lis
             id=0,
             kind=info.kind,
             path=stored,
-            original_name=path.name,
+            original_name=name,
             byte_size=path.stat().st_size,
             sha256=sha,
             width=info.width,
@@ -97,10 +119,17 @@ def _import_one(project, path: Path, link: bool, report: ImportReport, made: lis
         )
         if index is not None:
             index_path = project.frame_index_path(item)
-            index_path.parent.mkdir(parents=True, exist_ok=True)
-            index.save(index_path)
+            try:
+                index_path.parent.mkdir(parents=True, exist_ok=True)
+                index.save(index_path)
+            except OSError as exc:
+                raise MediaError(
+                    f"could not save the frame index of {name}: {exc.strerror or exc}"
+                ) from exc
             own.append(index_path)
-        report.added.append(project.media.insert(item))
+        added = project.media.insert(item)
+        project.media_guard.record(added.id, project.media_path(added))
+        report.added.append(added)
     except BaseException:
         for f in own:
             f.unlink(missing_ok=True)
@@ -110,6 +139,8 @@ def _import_one(project, path: Path, link: bool, report: ImportReport, made: lis
 
 def _free_name(folder: Path, name: str) -> Path:
     """``name`` in ``folder``, or ``stem-2.ext`` ... when taken (different files may share a name)."""
+    if name.startswith("."):  # never hidden, never mistaken for a leftover
+        name = "_" + name[1:]
     candidate, n = folder / name, 2
     while candidate.exists():
         candidate = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
@@ -118,12 +149,18 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 def _copy_atomically(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".import-", dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".import-{owner_tag()}-", dir=dest.parent)
+    except OSError as exc:
+        raise MediaError(f"could not copy into {dest.parent}: {exc.strerror or exc}") from exc
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        apply_default_mode(tmp, is_dir=False)  # mkstemp's 0600 would hide it from colleagues
         os.replace(tmp, dest)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise MediaError(f"could not copy {src.name} into the project: {exc.strerror}") from exc
+        raise MediaError(
+            f"could not copy {display_name(src.name)} into the project: {exc.strerror or exc}"
+        ) from exc

@@ -6,6 +6,7 @@ import re
 import sqlite3
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
 from videoseg_desktop.core.records import Label
 from videoseg_desktop.store.database import Database
 
@@ -20,11 +21,26 @@ def check_color(color: str) -> str:
     return color.upper()
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str, what: str = "label") -> str:
+    """A label or object name: 1 to MAX_LABEL_LENGTH printable characters (it is shown in the
+    window, written into exports and compared by file-based tools)."""
     name = (name or "").strip()
     if not name:
-        raise VideoSegError("a label needs a name")
+        raise VideoSegError(f"a {what} needs a name")
+    if (
+        len(name) > MAX_LABEL_LENGTH
+        or not name.isprintable()
+        or any("\ud800" <= c <= "\udfff" for c in name)
+    ):
+        shown = name[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+        raise VideoSegError(
+            f"a {what} name must be at most {MAX_LABEL_LENGTH} printable characters, "
+            f"without control characters ({shown!r})"
+        )
     return name
+
+
+_check_name = check_name
 
 
 class LabelRepository:

@@ -44,37 +44,39 @@ class MaskRepository:
 
     def put_many(self, writes: Iterable[MaskWrite | tuple]) -> int:
         """Insert or replace many masks in one transaction (a batch of propagated frames)."""
-        stamp, touched, n = now_iso(), set(), 0
-        with self._db.transaction() as conn:
-            for w in writes:
-                w = w if isinstance(w, MaskWrite) else MaskWrite(*w)
-                x, y, bw, bh = rle_bbox(w.rle)
-                conn.execute(
-                    "INSERT OR REPLACE INTO masks (object_id, frame, height, width, counts, area,"
-                    " bbox_x, bbox_y, bbox_w, bbox_h, source, model, score, author, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        w.object_id,
-                        w.frame,
-                        w.rle["size"][0],
-                        w.rle["size"][1],
-                        _counts(w.rle),
-                        rle_area(w.rle),
-                        x,
-                        y,
-                        bw,
-                        bh,
-                        MaskSource(w.source).value,
-                        w.model,
-                        _score(w.score),
-                        w.author or self._db.user,
-                        w.updated_at or stamp,
-                    ),
+        stamp, touched, rows = now_iso(), set(), []
+        for w in writes:
+            w = w if isinstance(w, MaskWrite) else MaskWrite(*w)
+            x, y, bw, bh = rle_bbox(w.rle)
+            rows.append(
+                (
+                    w.object_id,
+                    w.frame,
+                    w.rle["size"][0],
+                    w.rle["size"][1],
+                    _counts(w.rle),
+                    rle_area(w.rle),
+                    x,
+                    y,
+                    bw,
+                    bh,
+                    MaskSource(w.source).value,
+                    w.model,
+                    _score(w.score),
+                    w.author or self._db.user,
+                    w.updated_at or stamp,
                 )
-                touched.add(w.object_id)
-                n += 1
+            )
+            touched.add(w.object_id)
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO masks (object_id, frame, height, width, counts, area,"
+                " bbox_x, bbox_y, bbox_w, bbox_h, source, model, score, author, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             self._after_change(touched)
-        return n
+        return len(rows)
 
     def get(self, object_id: int, frame: int) -> MaskRecord | None:
         rows = self._db.query(
@@ -139,11 +141,17 @@ class MaskRepository:
         )
 
     def _after_change(self, object_ids: set[int]) -> None:
-        media_ids = {
-            r[0]
-            for oid in object_ids
-            for r in self._db.conn.execute("SELECT media_id FROM objects WHERE id = ?", (oid,))
-        }
+        ids, media_ids = sorted(object_ids), set()
+        for i in range(0, len(ids), 500):  # SQLite limits the number of parameters
+            chunk = ids[i : i + 500]
+            media_ids.update(
+                r[0]
+                for r in self._db.conn.execute(
+                    "SELECT DISTINCT media_id FROM objects WHERE id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
         for media_id in media_ids:
             refresh_annotated(self._db.conn, media_id)
         self._db.changed("masks", *sorted(object_ids))

@@ -7,6 +7,7 @@ import sqlite3
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import ObjectRecord, ObjectState, PromptRecord
 from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.labels import check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.timeutil import now_iso
 
@@ -44,8 +45,9 @@ class ObjectRepository:
         state: ObjectState | str = ObjectState.NORMAL,
     ) -> ObjectRecord:
         with self._db.transaction() as conn:
-            if name is None:
-                name = self._next_name(media_id, label_id)
+            name = (
+                self._next_name(media_id, label_id) if name is None else check_name(name, "object")
+            )
             try:
                 cur = conn.execute(
                     "INSERT INTO objects (media_id, label_id, name, created_at, state, author)"
@@ -67,24 +69,58 @@ class ObjectRepository:
         return self.get(cur.lastrowid)
 
     def _next_name(self, media_id: int, label_id: int | None) -> str:
-        base = "object"
-        if label_id is not None:
-            row = self._db.conn.execute(
-                "SELECT name FROM labels WHERE id = ?", (label_id,)
-            ).fetchone()
-            base = row[0] if row else base
-        taken = {o.name for o in self.list(media_id)}
-        n = 1
-        while f"{base} {n}" in taken:
-            n += 1
-        return f"{base} {n}"
+        return self.names(media_id).next(self._base_name(label_id))
+
+    def _base_name(self, label_id: int | None) -> str:
+        if label_id is None:
+            return "object"
+        row = self._db.conn.execute("SELECT name FROM labels WHERE id = ?", (label_id,)).fetchone()
+        return row[0] if row else "object"
+
+    def names(self, media_id: int) -> ObjectNames:
+        """The names taken on one media item, to name many new objects without listing them
+        all again for each (an import of thousands of objects on one image stays linear)."""
+        rows = self._db.conn.execute("SELECT name FROM objects WHERE media_id = ?", (media_id,))
+        return ObjectNames({r[0] for r in rows})
+
+    def add_named(
+        self, media_id: int, label_id: int | None, names: ObjectNames, **options
+    ) -> ObjectRecord:
+        """``add`` with the next free name from ``names`` (which then counts it as taken)."""
+        obj = self.add(media_id, label_id, name=names.next(self._base_name(label_id)), **options)
+        return obj
+
+    def add_many(
+        self,
+        media_id: int,
+        label_ids: list[int | None],
+        names: ObjectNames | None = None,
+        state: ObjectState | str = ObjectState.NORMAL,
+    ) -> list[int]:
+        """Add one object per label id to one media item, named in turn; returns their ids.
+
+        One statement per object and nothing else (an import adds hundreds of thousands).
+        """
+        names = names or self.names(media_id)
+        bases = {lid: self._base_name(lid) for lid in set(label_ids)}
+        stamp, state, user = now_iso(), ObjectState(state).value, self._db.user
+        ids = []
+        with self._db.transaction() as conn:
+            for label_id in label_ids:
+                cur = conn.execute(
+                    "INSERT INTO objects (media_id, label_id, name, created_at, state, author)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (media_id, label_id, names.next(bases[label_id]), stamp, state, user),
+                )
+                ids.append(cur.lastrowid)
+            self._db.changed("objects", *ids)
+        return ids
 
     def rename(self, object_id: int, name: str) -> ObjectRecord:
-        if not name.strip():
-            raise VideoSegError("an object needs a name")
+        name = check_name(name, "object")
         with self._db.transaction() as conn:
             try:
-                conn.execute("UPDATE objects SET name = ? WHERE id = ?", (name.strip(), object_id))
+                conn.execute("UPDATE objects SET name = ? WHERE id = ?", (name, object_id))
             except sqlite3.IntegrityError:
                 raise VideoSegError(f"another object here is already named {name!r}") from None
             self._db.changed("objects", object_id)
@@ -137,6 +173,24 @@ class ObjectRepository:
         objects = self._db.conn.execute("SELECT count(*) FROM objects").fetchone()[0]
         masks = self._db.conn.execute("SELECT count(*) FROM masks").fetchone()[0]
         return {"objects": objects, "masks": masks}
+
+
+class ObjectNames:
+    """Free names ``<base> 1``, ``<base> 2`` ... on one media item: the smallest number not
+    taken, found in amortised constant time while names are only added."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken
+        self._from: dict[str, int] = {}  # per base: every smaller number is taken
+
+    def next(self, base: str) -> str:
+        n = self._from.get(base, 1)
+        while f"{base} {n}" in self.taken:
+            n += 1
+        name = f"{base} {n}"
+        self.taken.add(name)
+        self._from[base] = n + 1
+        return name
 
 
 class PromptRepository:

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from pathlib import Path
+import logging
+import os
+import tempfile
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from videoseg_desktop.core.errors import ProjectError
 from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.store.authors import check_user, default_user
 from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.labels import LabelRepository
+from videoseg_desktop.store.leftovers import clean_leftovers, owner_tag
 from videoseg_desktop.store.lock import ProjectLock
 from videoseg_desktop.store.masks import MaskRepository
+from videoseg_desktop.store.media_guard import MediaGuard
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
 from videoseg_desktop.store.schema import migrate, require_current
+from videoseg_desktop.store.settings import DEFAULT_SETTINGS, ProjectSettings
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "project.vseg"
-DEFAULT_SETTINGS = {"name": "", "default_model": "tiny", "image_size": "1024"}
+__all__ = ["DB_NAME", "DEFAULT_SETTINGS", "KeyValues", "Project", "writable"]
+
+
+def writable(root: Path) -> bool:
+    """Whether the project folder and its database can be written (False on a read-only disk
+    or share, or a folder without write permission)."""
+    db = root / DB_NAME
+    return os.access(root, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
 
 
 class KeyValues:
@@ -46,18 +62,39 @@ class KeyValues:
 
 
 class Project:
-    """An open project. Use ``Project.create`` or ``Project.open``; close it (or use ``with``)."""
+    """An open project. Use ``Project.create`` or ``Project.open``; close it (or use ``with``).
 
-    def __init__(self, root: Path, read_only: bool = False, user: str | None = None):
+    ``read_only`` projects refuse every change (ProjectReadOnlyError). A project whose folder
+    cannot be written is always opened read-only, without any file being created in it
+    (``read_only_reason`` says why).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        read_only: bool = False,
+        user: str | None = None,
+        read_only_reason: str | None = None,
+    ):
         self.root = root
-        self.read_only = read_only
+        on_disk_ro = not writable(root)
+        self.read_only = read_only or on_disk_ro
+        self.read_only_reason = (
+            "the folder cannot be written"
+            if on_disk_ro
+            else (read_only_reason or "opened read-only")
+            if self.read_only
+            else None
+        )
         self.user = check_user(user) if user is not None else default_user()
-        self._lock = None if read_only else ProjectLock(root / f"{DB_NAME}.lock")
+        self._lock = None if self.read_only else ProjectLock(root / f"{DB_NAME}.lock")
         if self._lock:
             self._lock.acquire()
         try:
-            self.db = Database(root / DB_NAME, read_only=read_only, user=self.user)
-            if read_only:
+            self.db = Database(
+                root / DB_NAME, read_only=self.read_only, user=self.user, immutable=on_disk_ro
+            )
+            if self.read_only:
                 require_current(self.db.conn, self.db.path)
                 self.backup = None
             else:
@@ -66,13 +103,25 @@ class Project:
             if self._lock:
                 self._lock.release()
             raise
-        self.settings = KeyValues(self.db, "settings", DEFAULT_SETTINGS)
+        # With the lock held no other writer runs: what dead processes left can go.
+        self.leftovers_removed = [] if self.read_only else clean_leftovers(root)
+        self._cache_dir = self._choose_cache_dir()
+        self.settings = ProjectSettings(self.db)
         self.ui_state = KeyValues(self.db, "ui_state")
         self.labels = LabelRepository(self.db)
         self.media = MediaRepository(self.db)
         self.objects = ObjectRepository(self.db)
         self.prompts = PromptRepository(self.db)
         self.masks = MaskRepository(self.db)
+        self.media_guard = MediaGuard(self)
+
+    def _choose_cache_dir(self) -> Path:
+        """``cache/`` in the project, or (read-only folder) a private one in the temp folder."""
+        own = self.root / "cache"
+        if not self.read_only or (own.is_dir() and os.access(own, os.W_OK)):
+            return own
+        key = hashlib.sha256(str(self.root).encode("utf-8", "surrogateescape")).hexdigest()
+        return Path(tempfile.gettempdir()) / "videoseg-cache" / key[:16]
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -100,8 +149,12 @@ class Project:
         root = path.parent if path.name == DB_NAME or path.suffix == ".vseg" else path
         if not (root / DB_NAME).is_file():
             raise ProjectError(f"{path} is not a VideoSeg project (no {DB_NAME} in it)")
-        for sub in ("media", "cache", "exports"):
-            (root / sub).mkdir(exist_ok=True)
+        if not read_only and writable(root):
+            for sub in ("media", "cache", "exports"):
+                try:
+                    (root / sub).mkdir(exist_ok=True)
+                except OSError as exc:
+                    raise ProjectError(f"cannot create {root / sub}: {exc.strerror}") from exc
         return cls(root, read_only=read_only, user=user)
 
     def close(self) -> None:
@@ -118,7 +171,7 @@ class Project:
     # -- folders and files -----------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.settings.get("name") or self.root.name
+        return self.settings.get_or_default("name") or self.root.name
 
     @property
     def media_dir(self) -> Path:
@@ -126,7 +179,13 @@ class Project:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / "cache"
+        return self._cache_dir
+
+    @property
+    def tracking_dir(self) -> Path:
+        """Where this process's tracking memory spills (removed on open once the process is
+        gone, if it was killed)."""
+        return self.cache_dir / "tracking" / owner_tag()
 
     @property
     def exports_dir(self) -> Path:
@@ -141,17 +200,45 @@ class Project:
         return self.db.subscribe(listener)
 
     def media_path(self, item: MediaItem) -> Path:
-        path = Path(item.path)
-        return path if path.is_absolute() else self.root / path
+        """The media's file: a linked file where it was, a copy inside ``media/``.
+
+        A copy's path comes from the database, which anyone may have written: it must stay
+        inside ``media/`` (no ``..``, no absolute path, no symbolic link out), else ProjectError.
+        """
+        if item.linked:
+            path = Path(item.path)
+            if not path.is_absolute():
+                raise ProjectError(
+                    f"media {item.id} is linked to a relative path {item.path!r}; re-link it"
+                )
+            return path
+        text = item.path.replace("\\", "/")
+        parts = PurePosixPath(text).parts
+        if (
+            PurePosixPath(text).is_absolute()
+            or PureWindowsPath(item.path).drive
+            or len(parts) < 2
+            or parts[0] != "media"
+            or any(p in ("..", ".", "") for p in parts)
+        ):
+            raise _outside(item)
+        path = self.root.joinpath(*parts)
+        try:
+            inside = path.resolve().is_relative_to(self.media_dir.resolve())
+        except (OSError, RuntimeError):  # a symbolic link loop
+            inside = False
+        if not inside:
+            raise _outside(item)
+        return path
 
     def frame_index_path(self, item: MediaItem) -> Path:
-        return self.cache_dir / "index" / f"{item.sha256[:20]}.npz"
+        return self.cache_dir / "index" / f"{_cache_key(item)}.npz"
 
     def thumbnail_path(self, item: MediaItem, size: int = 160) -> Path:
         """The cached thumbnail, made on first request (the cache folder is disposable)."""
         from videoseg_desktop.media.thumbnails import make_thumbnail
 
-        out = self.cache_dir / "thumbs" / f"{item.sha256[:20]}_{size}.jpg"
+        out = self.cache_dir / "thumbs" / f"{_cache_key(item)}_{int(size)}.jpg"
         if not out.exists():
             out.parent.mkdir(parents=True, exist_ok=True)
             make_thumbnail(self.media_path(item), item.kind, out, size=size)
@@ -166,11 +253,15 @@ class Project:
             raise ProjectError(f"the file of {item.original_name!r} is missing: {path}")
         return open_frames(path, item.kind, self.frame_index_path(item))
 
-    def import_media(self, paths, link: bool = False, skip_bad: bool = False, progress=None):
+    def import_media(
+        self, paths, link: bool = False, skip_bad: bool = False, progress=None, verify=False
+    ):
         """Import files (see ``store.importer.import_media``)."""
         from videoseg_desktop.store.importer import import_media
 
-        return import_media(self, paths, link=link, skip_bad=skip_bad, progress=progress)
+        return import_media(
+            self, paths, link=link, skip_bad=skip_bad, progress=progress, verify=verify
+        )
 
     def summary(self) -> dict:
         return {
@@ -183,3 +274,18 @@ class Project:
 
     def __repr__(self) -> str:
         return f"Project({json.dumps(str(self.root))})"
+
+
+def _outside(item: MediaItem) -> ProjectError:
+    return ProjectError(
+        f"media {item.id} ({item.original_name!r}) points outside the project's media/ folder "
+        f"({item.path!r}): the project may have been tampered with; the file is not used"
+    )
+
+
+def _cache_key(item: MediaItem) -> str:
+    """A file name for the media's cache entries: its hash, or (a damaged row) a hash of it."""
+    sha = item.sha256
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        sha = hashlib.sha256(str(sha).encode("utf-8", "surrogateescape")).hexdigest()
+    return sha[:20]

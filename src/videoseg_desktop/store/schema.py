@@ -111,7 +111,13 @@ ALTER TABLE prompts ADD COLUMN author TEXT;
 ALTER TABLE prompts ADD COLUMN created_at TEXT;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# Media changed behind the project's back: the file's modification time when it was imported
+# (or last verified against its hash), so a cheap stat on open can flag what changed.
+_V_MEDIA_STAT = """
+ALTER TABLE media ADD COLUMN mtime_ns INTEGER;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_MEDIA_STAT]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -150,8 +156,9 @@ def migrate(conn: sqlite3.Connection, db_path: Path, target: int = SCHEMA_VERSIO
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+        except (sqlite3.Error, ProjectError) as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise ProjectError(
                 f"could not upgrade {db_path} to schema {version + 1}: {exc}"
             ) from exc
@@ -172,7 +179,13 @@ def _statements(script: str) -> list[str]:
 def _backup(conn: sqlite3.Connection, db_path: Path, version: int) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     target = db_path.with_name(f"{db_path.name}.v{version}-{stamp}.bak")
-    with sqlite3.connect(target) as dest:
-        conn.backup(dest)
-    dest.close()
+    try:
+        with sqlite3.connect(target) as dest:
+            conn.backup(dest)
+        dest.close()
+    except sqlite3.Error as exc:  # a full disk: no upgrade without its backup
+        target.unlink(missing_ok=True)
+        raise ProjectError(
+            f"could not back up {db_path} before upgrading it ({exc}); nothing was changed"
+        ) from exc
     return target

@@ -92,7 +92,7 @@ class TrackingController(QObject):
             media.id,
             str(self.project.media_path(media)),
             str(self.project.frame_index_path(media)),
-            str(self.project.cache_dir / "tracking"),
+            str(self.project.tracking_dir),
         )
 
     def propagate(
@@ -112,6 +112,8 @@ class TrackingController(QObject):
         try:
             if self.running:
                 raise VideoSegError("tracking is already running (cancel it first)")
+            if self.project.read_only:
+                raise VideoSegError("the project is open read-only: tracking cannot be saved")
             if media is None or media.kind != MediaKind.VIDEO or media.frame_count < 2:
                 raise VideoSegError("tracking needs a video: open one in the media browser")
             start = session.frame if start is None else int(start)
@@ -122,6 +124,7 @@ class TrackingController(QObject):
             alive = [o.id for o in session.objects()]
             wanted = alive if object_ids is None else [i for i in object_ids if i in alive]
             objects = check_trackable(self.project, wanted)
+            self.project.media_guard.verify(media)  # never track a file changed behind our back
         except VideoSegError as exc:
             self.errorOccurred.emit(str(exc))
             return None
@@ -221,4 +224,4 @@ class TrackingController(QObject):
             self._end(getattr(self._job, "_done", 0), getattr(self._job, "_total", 0), True)
         self.client.answered.disconnect(self._on_answer)
         self.client.failed.disconnect(self._on_failed)
-        self.client.submit(CloseVideosJob(spill_dir=str(self.project.cache_dir / "tracking")))
+        self.client.submit(CloseVideosJob(spill_dir=str(self.project.tracking_dir)))
