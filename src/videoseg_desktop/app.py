@@ -7,6 +7,7 @@ model code on its own thread afterwards.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -67,6 +68,37 @@ def open_window(context, path: str | None = None):
     return window
 
 
+def user_message(exc: BaseException) -> str:
+    """What the window says about an error that reached the event loop."""
+    import sqlite3
+
+    from videoseg_desktop.core.errors import VideoSegError, describe_os_error
+
+    if isinstance(exc, VideoSegError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    if isinstance(exc, sqlite3.Error):
+        return f"database error: {exc}"
+    return f"Unexpected error ({type(exc).__name__}: {exc}); details are in the log."
+
+
+def install_error_dialogs(context) -> None:
+    """An error that escapes a slot is shown in a dialog of the active window (the traceback
+    goes to the log), instead of being printed where no user looks."""
+    previous = sys.excepthook
+
+    def hook(kind, exc, tb) -> None:
+        if issubclass(kind, (KeyboardInterrupt, SystemExit)) or not context.windows:
+            previous(kind, exc, tb)
+            return
+        logging.getLogger("videoseg_desktop").error("error in the window", exc_info=(kind, exc, tb))
+        active = [w for w in context.windows if w.isActiveWindow()] or context.windows[-1:]
+        active[0].show_error(user_message(exc))
+
+    sys.excepthook = hook
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from PySide6.QtWidgets import QApplication
@@ -100,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
         )
     )
+    install_error_dialogs(context)
     window = open_window(context, path)
     if args.smoke_test:
         _exit_after_checking(app, window, path)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import signal
 import sqlite3
 import sys
 
 from videoseg_desktop import __version__
-from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.errors import VideoSegError, describe_os_error
 
 # Modules that add subcommands; each exposes register(subparsers).
 COMMAND_MODULES = (
@@ -69,19 +68,6 @@ def _install_signal_handlers() -> dict:
             with contextlib.suppress(ValueError, OSError):  # not the main thread
                 previous[signum] = signal.signal(signum, _raise_terminated)
     return previous
-
-
-def describe_os_error(exc: OSError) -> str:
-    """One line for a failure of the disk or the file system."""
-    where = f" ({exc.filename})" if exc.filename else ""
-    what = exc.strerror or str(exc) or type(exc).__name__
-    if exc.errno == errno.ENOSPC:
-        return f"the disk is full{where}: nothing was saved half-way; free some space and retry"
-    if exc.errno == errno.EROFS:
-        return f"the disk is read-only{where}; open the project with --read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied{where}"
-    return f"{what}{where}"
 
 
 def main(argv: list[str] | None = None) -> int:

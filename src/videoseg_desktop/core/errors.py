@@ -1,5 +1,7 @@
 """Errors whose message is meant for the user: the CLI prints them as one line, the GUI in a box."""
 
+import errno
+
 
 class VideoSegError(Exception):
     """Base of every error caused by the user's input or environment (not a bug)."""
@@ -21,6 +23,10 @@ class StorageError(ProjectError):
     """The disk or the database file failed: full, damaged, unreadable or not writable."""
 
 
+class SchemaUpgradeNeededError(ProjectError):
+    """Opened read-only, a project of an older schema cannot be upgraded."""
+
+
 class SchemaTooNewError(ProjectError):
     """The database was written by a newer version of the application."""
 
@@ -35,3 +41,16 @@ class ModelError(VideoSegError):
 
 class ExportError(VideoSegError):
     """An export, annotation import or evaluation that cannot proceed."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failure of the disk or the file system (the CLI's and the window's)."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}: nothing was saved half-way; free some space and retry"
+    if exc.errno == errno.EROFS:
+        return f"the disk is read-only{where}; open the project read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied{where}"
+    return f"{what}{where}"

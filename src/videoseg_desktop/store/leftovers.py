@@ -73,7 +73,8 @@ def _owner_gone(path: Path, now: float) -> bool:
         return False
 
 
-def _candidates(root: Path):
+def leftover_candidates(root: Path):
+    """Temporary files and folders of imports, exports and tracking under project ``root``."""
     media, exports, tracking = root / "media", root / "exports", root / "cache" / "tracking"
     for folder, test in (
         (media, lambda n: n.startswith(".import-")),
@@ -95,7 +96,7 @@ def clean_leftovers(root: Path) -> list[Path]:
     Call it only with the project's write lock held. Returns what was removed.
     """
     removed, now = [], time.time()
-    for path in _candidates(Path(root)):
+    for path in leftover_candidates(Path(root)):
         name = path.name
         if path.parent.name == "tracking" and name.startswith("p") and not name[1:].isdigit():
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from videoseg_desktop.core.errors import ProjectLockedError
+from videoseg_desktop.core.errors import ProjectError, ProjectLockedError
 
 
 class ProjectLock:
@@ -17,7 +17,12 @@ class ProjectLock:
         self._fh = None
 
     def acquire(self) -> None:
-        fh = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the lock
+        try:
+            fh = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the lock
+        except OSError as exc:
+            raise ProjectError(
+                f"cannot lock {self.path.parent} for writing ({exc.strerror}); open it read-only"
+            ) from exc
         try:
             _lock(fh)
         except OSError:
@@ -28,10 +33,13 @@ class ProjectLock:
                 f"{self.path.parent} is already open for writing ({holder}); close it there, "
                 "or open it read-only"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+        except OSError:  # a full disk: the lock itself holds, only the note of who holds it is lost
+            pass
         self._fh = fh
 
     def release(self) -> None:

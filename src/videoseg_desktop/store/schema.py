@@ -10,7 +10,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from videoseg_desktop.core.errors import ProjectError, SchemaTooNewError
+from videoseg_desktop.core.errors import ProjectError, SchemaTooNewError, SchemaUpgradeNeededError
 
 _V1 = """
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -131,7 +131,9 @@ def require_current(conn: sqlite3.Connection, db_path: Path) -> None:
     if current > SCHEMA_VERSION:
         raise _too_new(db_path, current)
     if current < SCHEMA_VERSION:
-        raise ProjectError(f"{db_path.parent} needs an upgrade; open it once for writing first")
+        raise SchemaUpgradeNeededError(
+            f"{db_path.parent} needs an upgrade; open it once for writing first"
+        )
 
 
 def _too_new(db_path: Path, current: int) -> SchemaTooNewError:

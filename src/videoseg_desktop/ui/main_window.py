@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop import __version__
-from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.errors import ProjectLockedError, VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
 from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
 from videoseg_desktop.ui.app_context import AppContext
@@ -41,6 +41,7 @@ from videoseg_desktop.ui.panels.model_panel import ModelPanel
 from videoseg_desktop.ui.panels.object_list_panel import ObjectListPanel
 from videoseg_desktop.ui.project import project_actions
 from videoseg_desktop.ui.project.project_session import ProjectSession
+from videoseg_desktop.ui.project.read_only import ReadOnlyGuard, offer_read_only, window_title
 from videoseg_desktop.ui.project.start_page import StartPage
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
@@ -83,12 +84,32 @@ class MainWindow(QMainWindow):
 
         self.device_label, self.model_label = QLabel(), QLabel()
         self.cursor_label, self.zoom_label = QLabel(), QLabel()
-        for label in (self.device_label, self.model_label, self.cursor_label, self.zoom_label):
+        self.read_only_label = QLabel()
+        for label in (
+            self.read_only_label,
+            self.device_label,
+            self.model_label,
+            self.cursor_label,
+            self.zoom_label,
+        ):
             self.statusBar().addPermanentWidget(label)
+        self.read_only = ReadOnlyGuard(self.read_only_label)
+        self.lock_dialog: QMessageBox | None = None
         self._wire()
         self.editing = MaskEditing.install(self)  # brush, eraser, polygon, clean-up
         self.video = VideoStudio.install(self)  # timeline, playback, tracking, track edits
+        self._watch_edits()
         self.show_start_page()
+
+    def _watch_edits(self) -> None:
+        """What read-only mode switches off: every action that changes the project."""
+        a, tools, v = self.actions, self.editing.tool_actions, self.video.actions
+        edits = [a.import_media, a.undo, a.redo, a.new_object, a.delete_object]
+        edits += [act for name, act in tools.items() if name != "prompt"]
+        edits += [self.editing.smaller, self.editing.bigger, *self.editing.cleanup_actions]
+        edits += [v.track_forward, v.track_backward, v.track_both, v.delete_range, v.split_track]
+        edits += [v.merge_menu.menuAction(), v.label_menu.menuAction()]
+        self.read_only.watch(edits, [self.label_panel, self.object_panel, self.media_dock])
 
     # -- layout helpers --------------------------------------------------------------------
     def _wrap(self, title: str, widget: QWidget) -> QDockWidget:
@@ -166,10 +187,18 @@ class MainWindow(QMainWindow):
             self._show_device(self.client.device)
 
     # -- projects --------------------------------------------------------------------------
-    def open_project(self, path: str | Path) -> bool:
-        """Open a project folder or its project.vseg in this window (closing the current one)."""
+    def open_project(self, path: str | Path, read_only: bool = False) -> bool:
+        """Open a project folder or its project.vseg in this window (closing the current one).
+
+        A project another process is writing is offered read-only (``lock_dialog``); one whose
+        folder cannot be written opens read-only by itself.
+        """
         try:
-            project = Project.open(path)
+            project = Project.open(path, read_only=read_only)
+        except ProjectLockedError as exc:
+            self.last_error = str(exc)
+            self.lock_dialog = offer_read_only(self, path, str(exc))
+            return False
         except VideoSegError as exc:
             self.show_error(f"Could not open {path}: {exc}")
             if not (Path(path) / DB_NAME).exists() and not Path(path).is_file():
@@ -180,6 +209,7 @@ class MainWindow(QMainWindow):
 
     def attach_project(self, project: Project) -> None:
         self.close_project()
+        self.read_only.set_active(False)
         self.session = ProjectSession(project, self)
         self.presenter = CanvasPresenter(self.session, self.canvas, self)
         self.controller = AnnotationController(self.session, self.client, self)
@@ -193,10 +223,18 @@ class MainWindow(QMainWindow):
             view.set_session(self.session)
         self.session.restore()
         self.context.preferences.add_recent(project.root)
-        self.setWindowTitle(f"{project.name} — VideoSeg Desktop")
+        self.setWindowTitle(window_title(project.name, project.read_only))
         self._set_project_ui(True)
         self.canvas.setFocus()
         self.sessionChanged.emit(self.session)
+        self.read_only.set_active(project.read_only, project.read_only_reason)
+        if project.read_only:
+            self.statusBar().showMessage(
+                f"{project.name} is open read-only ({project.read_only_reason}): you can look "
+                "and export; changes cannot be saved.",
+                15000,
+            )
+        project_actions.report_changed_media(self, project)
 
     def close_project(self) -> None:
         if self.session is None:
@@ -216,6 +254,7 @@ class MainWindow(QMainWindow):
         self.show_start_page()
 
     def show_start_page(self) -> None:
+        self.read_only.set_active(False)
         self.setWindowTitle("VideoSeg Desktop")
         self.start_page.set_recent(self.context.preferences.recent_projects())
         self._set_project_ui(False)

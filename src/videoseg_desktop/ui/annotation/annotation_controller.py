@@ -26,6 +26,7 @@ from videoseg_desktop.ui.inference.inference_jobs import (
 )
 from videoseg_desktop.ui.inference.inference_worker import READY
 from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.project.read_only import READ_ONLY_HINT
 from videoseg_desktop.ui.project.undo_commands import (
     AddObjectCommand,
     DeleteObjectCommand,
@@ -67,9 +68,16 @@ class AnnotationController(QObject):
         b = box.normalized()
         self._add_prompt("box", (b.x0, b.y0, b.x1, b.y1), True, "Add box")
 
+    def _read_only(self) -> bool:
+        """A read-only project takes no prompts: say so in the status bar, once per gesture."""
+        if self.project.read_only:
+            self.statusMessage.emit(READ_ONLY_HINT)
+            return True
+        return False
+
     def _add_prompt(self, kind: str, coords: tuple, positive: bool, text: str) -> None:
         session = self.session
-        if session.media is None:
+        if session.media is None or self._read_only():
             return
         stack = session.undo_stack
         needs_object = session.object_id == NONE or not session.has_object(session.object_id)
@@ -106,7 +114,7 @@ class AnnotationController(QObject):
     def remove_nearest(self, x: float, y: float, radius: float) -> bool:
         """Right click: remove the prompt nearest to (x, y), preferring the selected object."""
         session = self.session
-        if session.media is None:
+        if session.media is None or self._read_only():
             return False
         objects = [o.id for o in session.objects()]
         if session.object_id in objects:
@@ -149,7 +157,7 @@ class AnnotationController(QObject):
         self.session.set_object(ids[(index + step) % len(ids)])
 
     def delete_selected(self) -> None:
-        if self.session.object_id == NONE:
+        if self.session.object_id == NONE or self._read_only():
             return
         try:
             push_command(self.session, DeleteObjectCommand(self.session, self.session.object_id))
@@ -209,6 +217,8 @@ class AnnotationController(QObject):
         """Encode the image on screen, then its neighbours, ahead of the first click."""
         media = self.session.media
         if media is None or self.client.state != READY or self.session.moving:
+            return
+        if self.project.read_only:  # no click can come: the encoder's work would be wasted
             return
         frame = self.session.frame
         try:

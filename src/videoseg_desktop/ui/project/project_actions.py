@@ -89,3 +89,27 @@ def export(window):
     from videoseg_desktop.ui.dialogs.export_dialog import export_interactively
 
     return export_interactively(window.session.project, window.media_dock.selected_ids(), window)
+
+
+def report_changed_media(window, project: Project) -> None:
+    """Media files missing or of another size than imported: say so on open (a changed time
+    alone only means they are hashed before tracking or export)."""
+    try:
+        flagged = project.media_guard.flagged()
+    except VideoSegError:
+        return
+    bad = {i: why for i, why in flagged.items() if why != "modified"}
+    if not bad:
+        return
+    names = []
+    for media_id in list(bad)[:5]:
+        try:
+            names.append(f"{project.media.get(media_id).original_name} ({bad[media_id]})")
+        except VideoSegError:
+            continue
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    window.show_error(
+        f"{len(bad)} media file(s) changed or went missing since they were imported: "
+        f"{', '.join(names)}{more}. They are not used for tracking or export until restored "
+        f"(`videoseg check {project.root}` lists them)."
+    )

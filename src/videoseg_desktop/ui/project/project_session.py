@@ -57,10 +57,7 @@ class ProjectSession(QObject):
         if label_id not in {lb.id for lb in labels}:
             label_id = labels[0].id if labels else NONE
         self.set_label(label_id)
-        try:
-            self.hidden = set(json.loads(state.get("hidden_objects") or "[]"))
-        except ValueError:
-            self.hidden = set()
+        self.hidden = _id_set(state.get("hidden_objects"))
         media_id = _int(state.get("media_id"), NONE)
         ids = self.project.media.ids()
         if media_id not in ids:
@@ -210,6 +207,19 @@ class ProjectSession(QObject):
         self._close_frames()
         self.events.close()
         self.undo_stack.clear()
+
+
+def _id_set(text) -> set[int]:
+    """A stored JSON list of ids; anything else (the project may come from anyone) is empty."""
+    if not isinstance(text, str) or len(text) > 1_000_000:
+        return set()
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return set()
+    if not isinstance(value, list):
+        return set()
+    return {v for v in value if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def _int(value, default: int) -> int:
