@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -62,6 +63,10 @@ def register(sub) -> None:
     op.add_argument("color", help="#RRGGBB")
     op = ops.add_parser("remove", help="remove a label (its objects stay, unlabelled)")
     op.add_argument("name")
+    for op in ops.choices.values():  # `labels DIR add NAME --read-only` reads naturally too
+        op.add_argument(
+            "--read-only", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     p.set_defaults(handler=cmd_labels)
 
     p = sub.add_parser("info", help="show a project's labels, media and counts")

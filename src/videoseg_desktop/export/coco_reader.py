@@ -63,7 +63,7 @@ def read_coco(path: Path) -> AnnotationSet:
         image_id = require(entry, "id", int, where)
         if image_id in images:
             raise ExportError(f"{where}: image id {image_id} appears twice")
-        file_name = check_relative_name(require(entry, "file_name", str, where))
+        file_name = check_relative_name(require(entry, "file_name", str, where), where)
         height, width = positive_size(entry, where)
         images[image_id] = ImageAnnotations(file_name, height, width)
     budget = AnnotationBudget(source)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.errors import ExportError, describe_os_error
 from videoseg_desktop.core.records import MediaItem
 
 JPEG_QUALITY = 95
@@ -30,7 +30,7 @@ def write_jpeg(path: Path, rgb: np.ndarray, quality: int = JPEG_QUALITY) -> None
     try:
         path.write_bytes(data.tobytes())
     except OSError as exc:
-        raise ExportError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
+        raise ExportError(f"cannot write {path.name}: {describe_os_error(exc)}") from exc
 
 
 def copy_media_file(project, item: MediaItem, dest: Path) -> None:
@@ -43,7 +43,7 @@ def copy_media_file(project, item: MediaItem, dest: Path) -> None:
     try:
         shutil.copyfile(src, dest)
     except OSError as exc:
-        raise ExportError(f"cannot copy {item.original_name}: {exc.strerror}") from exc
+        raise ExportError(f"cannot copy {item.original_name}: {describe_os_error(exc)}") from exc
 
 
 @contextmanager

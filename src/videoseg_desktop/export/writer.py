@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import IO
 
-from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.errors import ExportError, describe_os_error
 from videoseg_desktop.core.files import apply_default_mode
 from videoseg_desktop.core.limits import (
     MAX_ANNOTATION_FILE_BYTES,
@@ -55,12 +55,17 @@ class ExportSummary:
         )
 
 
-def check_relative_name(name: str) -> str:
-    """A relative POSIX path that stays inside its folder, or ExportError.
+def check_relative_name(name: str, where: str | None = None) -> str:
+    """A relative POSIX path that stays inside its folder, or ExportError (prefixed ``where``).
 
     Rejects absolute paths (POSIX or Windows, drive letters included), ``..`` parts and empty
     names; backslashes count as separators so ``..\\x`` is caught on every platform.
     """
+    if where is not None:
+        try:
+            return check_relative_name(name)
+        except ExportError as exc:
+            raise ExportError(f"{where}: {exc}") from None
     if not isinstance(name, str) or not name.strip():
         raise ExportError(f"invalid file name {name!r}")
     if (
@@ -196,10 +201,7 @@ class ExportTarget:
 
 
 def _os_reason(exc: OSError) -> str:
-    if getattr(exc, "errno", None) == 28:  # ENOSPC
-        return "the disk is full; nothing was left behind, free some space and try again"
-    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-    return f"{exc.strerror or exc}{where}"
+    return describe_os_error(exc) + " (nothing of it was left behind)"
 
 
 def _zip_folder(folder: Path, zip_path: Path, top: str) -> None:

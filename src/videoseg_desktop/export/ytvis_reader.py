@@ -42,7 +42,7 @@ def read_ytvis(path: Path) -> AnnotationSet:
         file_names = require(entry, "file_names", list, where)
         if not all(isinstance(f, str) for f in file_names):
             raise ExportError(f"{where}: 'file_names' must be strings")
-        file_names = [check_relative_name(f) for f in file_names]
+        file_names = [check_relative_name(f, where) for f in file_names]
         length = entry.get("length", len(file_names))
         if not isinstance(length, int) or length != len(file_names):
             raise ExportError(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videoseg_desktop.core.errors import MediaError, VideoSegError
+from videoseg_desktop.core.errors import MediaError, VideoSegError, describe_os_error
 from videoseg_desktop.core.files import apply_default_mode
 from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.media.hashing import sha256_file
@@ -124,7 +124,7 @@ def _import_one(
                 index.save(index_path)
             except OSError as exc:
                 raise MediaError(
-                    f"could not save the frame index of {name}: {exc.strerror or exc}"
+                    f"could not save the frame index of {name}: {describe_os_error(exc)}"
                 ) from exc
             own.append(index_path)
         added = project.media.insert(item)
@@ -153,7 +153,7 @@ def _copy_atomically(src: Path, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".import-{owner_tag()}-", dir=dest.parent)
     except OSError as exc:
-        raise MediaError(f"could not copy into {dest.parent}: {exc.strerror or exc}") from exc
+        raise MediaError(f"could not copy into {dest.parent}: {describe_os_error(exc)}") from exc
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
@@ -162,5 +162,5 @@ def _copy_atomically(src: Path, dest: Path) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise MediaError(
-            f"could not copy {display_name(src.name)} into the project: {exc.strerror or exc}"
+            f"could not copy {display_name(src.name)} into the project: {describe_os_error(exc)}"
         ) from exc

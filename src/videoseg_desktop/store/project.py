@@ -9,7 +9,7 @@ import os
 import tempfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from videoseg_desktop.core.errors import ProjectError
+from videoseg_desktop.core.errors import ProjectError, StorageError
 from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.store.authors import check_user, default_user
 from videoseg_desktop.store.database import Database
@@ -91,9 +91,7 @@ class Project:
         if self._lock:
             self._lock.acquire()
         try:
-            self.db = Database(
-                root / DB_NAME, read_only=self.read_only, user=self.user, immutable=on_disk_ro
-            )
+            self.db = self._connect(on_disk_ro)
             if self.read_only:
                 require_current(self.db.conn, self.db.path)
                 self.backup = None
@@ -114,6 +112,18 @@ class Project:
         self.prompts = PromptRepository(self.db)
         self.masks = MaskRepository(self.db)
         self.media_guard = MediaGuard(self)
+
+    def _connect(self, immutable: bool) -> Database:
+        path = self.root / DB_NAME
+        try:
+            return Database(path, read_only=self.read_only, user=self.user, immutable=immutable)
+        except StorageError:
+            if not self.read_only or immutable:
+                raise
+            # SQLite's read-only mode still needs its -shm file, which a full disk cannot hold:
+            # read the file as it is (a writer cannot have committed more on a full disk).
+            log.warning("opening %s without shared memory (the disk is full?)", path)
+            return Database(path, read_only=True, user=self.user, immutable=True)
 
     def _choose_cache_dir(self) -> Path:
         """``cache/`` in the project, or (read-only folder) a private one in the temp folder."""

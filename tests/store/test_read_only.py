@@ -1,0 +1,128 @@
+"""Read-only projects: on a read-only disk (a real read-only tmpfs where the platform allows, a
+folder without write permission elsewhere) and opened read-only by choice next to a writer."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.helpers.filesystems import remount_read_only, small_tmpfs
+from videoseg_desktop.cli.main import main
+from videoseg_desktop.core.errors import ProjectLockedError, ProjectReadOnlyError
+from videoseg_desktop.core.masks import encode_rle
+from videoseg_desktop.store import DB_NAME, Project
+
+
+def make_project(root, tmp_path):
+    Image.fromarray(np.full((24, 32, 3), 70, np.uint8)).save(tmp_path / "pic.png")
+    with Project.create(root) as p:
+        p.import_media([tmp_path / "pic.png"])
+        obj = p.objects.add(1, p.labels.add("cat").id)
+        mask = np.zeros((24, 32), bool)
+        mask[4:12, 5:20] = True
+        p.masks.put(obj.id, 0, encode_rle(mask), "clicked")
+    return root
+
+
+def listing(root) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+def check_reads_and_refuses_writes(root, reason: str) -> None:
+    before = listing(root)
+    with Project.open(root) as p:  # not asked for read-only: the folder decides
+        assert p.read_only and p.read_only_reason == reason
+        assert [lb.name for lb in p.labels.list()] == ["cat"]
+        assert p.masks.get(1, 0).area == 8 * 15
+        with p.open_frames(p.media.get(1)) as frames:
+            assert frames.read(0).shape == (24, 32, 3)
+        assert p.thumbnail_path(p.media.get(1)).is_file()  # made in a private temp cache
+        with pytest.raises(ProjectReadOnlyError, match="read-only"):
+            p.labels.add("dog")
+    assert listing(root) == before  # no -wal, -shm, lock, cache or anything else
+
+
+def test_a_project_on_a_read_only_disk_opens_read_only(tmp_path):
+    with small_tmpfs(tmp_path / "disk", 4096) as disk:
+        make_project(disk / "proj", tmp_path)
+        remount_read_only(disk)
+        check_reads_and_refuses_writes(disk / "proj", "the folder cannot be written")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
+def test_a_folder_without_write_permission_opens_read_only(tmp_path):
+    root = make_project(tmp_path / "proj", tmp_path)
+    modes = {}
+    for path in [root, *root.rglob("*")]:
+        modes[path] = path.stat().st_mode
+        path.chmod(stat.S_IMODE(modes[path]) & ~0o222)
+    try:
+        check_reads_and_refuses_writes(root, "the folder cannot be written")
+    finally:
+        for path, mode in modes.items():
+            path.chmod(stat.S_IMODE(mode))
+
+
+def test_read_only_next_to_a_writer_sees_what_it_committed(tmp_path):
+    root = make_project(tmp_path / "proj", tmp_path)
+    with Project.open(root) as writer:
+        with pytest.raises(ProjectLockedError, match="read-only"):
+            Project.open(root)
+        writer.labels.add("dog")  # in the WAL, not yet checkpointed
+        with Project.open(root, read_only=True) as reader:
+            assert [lb.name for lb in reader.labels.list()] == ["cat", "dog"]
+            assert reader.read_only_reason == "opened read-only"
+            with pytest.raises(ProjectReadOnlyError):
+                reader.masks.delete(1, 0)
+
+
+READS = [
+    ["info", "{p}"],
+    ["info", "{p}", "--json"],
+    ["labels", "{p}"],
+    ["frame", "{p}", "1", "0", "--out", "{t}/frame.png"],
+    ["export", "{p}", "--format", "coco", "--out", "{t}/coco-out"],
+    ["export", "{p}", "--format", "yolo", "--out", "{t}/yolo-out"],
+    ["check", "{p}"],
+]
+WRITES = [
+    (["import", "{p}", "{t}/pic.png"], "import"),
+    (["labels", "{p}", "add", "dog"], "labels add"),
+    (["labels", "{p}", "rename", "cat", "kitten"], "labels rename"),
+    (["segment", "{p}", "1", "--point", "3,3"], "segment"),
+    (["import-annotations", "{p}", "--format", "coco", "{t}/pic.png"], "import-annotations"),
+]
+
+
+def run_all(root, tmp_path, capsys, extra: list[str]) -> None:
+    def fill(argv):
+        return [a.format(p=root, t=tmp_path) for a in argv]
+
+    before = listing(root)
+    for argv in READS:
+        flags = extra if argv[0] != "check" else []
+        assert main(fill(argv) + flags) == 0, (argv, capsys.readouterr().err)
+    capsys.readouterr()
+    for argv, command in WRITES:
+        assert main(fill(argv) + extra) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"`videoseg {command}` would change it" in err[0], err
+    assert listing(root) == before
+
+
+def test_every_cli_command_on_a_read_only_disk(tmp_path, capsys):
+    with small_tmpfs(tmp_path / "disk", 4096) as disk:
+        root = make_project(disk / "proj", tmp_path)
+        remount_read_only(disk)
+        run_all(root, tmp_path, capsys, [])
+
+
+def test_every_cli_command_with_read_only(tmp_path, capsys):
+    root = make_project(tmp_path / "proj", tmp_path)
+    with Project.open(root):  # another process is writing: --read-only still reads
+        run_all(root, tmp_path, capsys, ["--read-only"])
+    assert not (root / f"{DB_NAME}-journal").exists()
