@@ -4,6 +4,7 @@ missing-extension warning is not printed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -61,10 +62,8 @@ def frames_done(fd: int, seen: str) -> tuple[int, str]:
 
     ready, _, _ = select.select([fd], [], [], 0.05)
     if ready:
-        try:
+        with contextlib.suppress(OSError):
             seen += os.read(fd, 65536).decode(errors="replace")
-        except OSError:
-            pass
     found = re.findall(r"tracking: (\d+)/", seen)
     return (int(found[-1]) if found else 0), seen[-2000:]
 
