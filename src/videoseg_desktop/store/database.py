@@ -14,6 +14,7 @@ disk or share) it adds ``immutable=1``, which needs no lock and creates no ``-wa
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -32,6 +33,26 @@ class Change:
 
 
 Listener = Callable[[list[Change]], None]
+
+
+def row_reader(table: str):
+    """Decorate a row -> record function: a row no version of ours wrote (a wrong type, an
+    unknown enum value; the project may come from anyone) is a ProjectError, not a crash."""
+
+    def wrap(read):
+        @functools.wraps(read)
+        def checked(row):
+            try:
+                return read(row)
+            except (ValueError, TypeError, KeyError, IndexError) as exc:
+                ident = row["id"] if "id" in row.keys() else row[0]  # noqa: SIM118 (a Row)
+                raise ProjectError(
+                    f"a row of {table} ({ident!r}) is damaged ({exc}); run `videoseg check`"
+                ) from None
+
+        return checked
+
+    return wrap
 
 
 def storage_error(exc: sqlite3.Error, path: Path) -> ProjectError:
@@ -63,12 +84,36 @@ def storage_error(exc: sqlite3.Error, path: Path) -> ProjectError:
     return StorageError(f"{path} is not a readable project database ({text})")
 
 
+def as_count(value, least: int = 1) -> int:
+    """Sizes and counts that the rest of the program computes with (SQLite keeps any type)."""
+    if type(value) is not int or value < least:
+        raise ValueError(f"{value!r} is not a whole number >= {least}")
+    return value
+
+
+def as_number(value) -> float | None:
+    if value is not None and type(value) not in (int, float):
+        raise ValueError(f"{value!r} is not a number")
+    return value
+
+
+def as_text(value) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{value!r} is not text")
+    return value
+
+
 class _Cursor(sqlite3.Cursor):
     """A cursor whose SQLite failures are StorageErrors (integrity errors pass unchanged)."""
 
     db_path: Path = Path("project.vseg")
 
-    def _fail(self, exc: sqlite3.Error):
+    def _fail(self, exc: Exception):
+        if isinstance(exc, UnicodeDecodeError):  # SQLite's message quotes damaged schema text
+            return StorageError(
+                f"{self.db_path} is damaged (unreadable text in its schema); run "
+                f"`videoseg check {self.db_path.parent}` to see what is wrong"
+            )
         if isinstance(exc, sqlite3.IntegrityError) or not isinstance(exc, sqlite3.DatabaseError):
             return exc
         return storage_error(exc, self.db_path)
@@ -76,38 +121,41 @@ class _Cursor(sqlite3.Cursor):
     def execute(self, sql, params=()):
         try:
             return super().execute(sql, params)
-        except sqlite3.Error as exc:
+        except _FAILURES as exc:
             raise self._fail(exc) from exc
 
     def executemany(self, sql, seq):
         try:
             return super().executemany(sql, seq)
-        except sqlite3.Error as exc:
+        except _FAILURES as exc:
             raise self._fail(exc) from exc
 
     def fetchone(self):
         try:
             return super().fetchone()
-        except sqlite3.Error as exc:
+        except _FAILURES as exc:
             raise self._fail(exc) from exc
 
     def fetchmany(self, size: int = 1):
         try:
             return super().fetchmany(size)
-        except sqlite3.Error as exc:
+        except _FAILURES as exc:
             raise self._fail(exc) from exc
 
     def fetchall(self):
         try:
             return super().fetchall()
-        except sqlite3.Error as exc:
+        except _FAILURES as exc:
             raise self._fail(exc) from exc
 
     def __next__(self):
         try:
             return super().__next__()
-        except sqlite3.Error as exc:
+        except _FAILURES as exc:
             raise self._fail(exc) from exc
+
+
+_FAILURES = (sqlite3.Error, UnicodeDecodeError)
 
 
 class _Connection(sqlite3.Connection):
@@ -135,8 +183,16 @@ def connect(path: Path, read_only: bool = False, immutable: bool = False) -> sql
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, factory=_Connection)
     except sqlite3.Error as exc:
         raise storage_error(exc, path) from exc
+    except UnicodeDecodeError:
+        raise StorageError(f"{path} is damaged (unreadable text)") from None
     conn.db_path = path
+    # Text that is not UTF-8 (a damaged or crafted file) reads as U+FFFD instead of failing.
+    conn.text_factory = _decode_text
     return conn
+
+
+def _decode_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 class Database:

@@ -8,7 +8,7 @@ import sqlite3
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
 from videoseg_desktop.core.records import Label
-from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.database import Database, as_text, row_reader
 
 # Distinct, colour-blind-friendly defaults (Okabe-Ito first), used in turn for new labels.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
@@ -125,5 +125,6 @@ class LabelRepository:
             self._db.changed("labels")
 
 
+@row_reader("labels")
 def _label(row: sqlite3.Row) -> Label:
-    return Label(row["id"], row["name"], row["color"], row["sort_order"])
+    return Label(row["id"], as_text(row["name"]), as_text(row["color"]), row["sort_order"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import Rle, rle_area, rle_bbox
 from videoseg_desktop.core.records import MaskRecord, MaskSource
-from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.timeutil import now_iso
 
@@ -179,14 +179,15 @@ def _counts(rle: Rle) -> str:
     return counts
 
 
+@row_reader("masks")
 def _mask(row: sqlite3.Row) -> MaskRecord:
-    rle = {"size": [row["height"], row["width"]], "counts": row["counts"]}
-    bbox = (row["bbox_x"], row["bbox_y"], row["bbox_w"], row["bbox_h"])
+    rle = {"size": [row["height"], row["width"]], "counts": as_text(row["counts"])}
+    bbox = tuple(as_number(row[k]) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h"))
     return MaskRecord(
         row["object_id"],
-        row["frame"],
+        as_count(row["frame"], 0),
         rle,
-        row["area"],
+        as_count(row["area"], 0),
         bbox,
         MaskSource(row["source"]),
         row["model"],

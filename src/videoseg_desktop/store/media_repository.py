@@ -6,7 +6,7 @@ import sqlite3
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaItem, MediaKind
-from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 
 FILTERS = ("all", "annotated", "unannotated")
 
@@ -115,19 +115,20 @@ def refresh_annotated(conn: sqlite3.Connection, media_id: int) -> None:
     )
 
 
+@row_reader("media")
 def _media(row: sqlite3.Row) -> MediaItem:
     return MediaItem(
         id=row["id"],
         kind=MediaKind(row["kind"]),
-        path=row["path"],
-        original_name=row["original_name"],
-        byte_size=row["byte_size"],
-        sha256=row["sha256"],
-        width=row["width"],
-        height=row["height"],
-        frame_count=row["frame_count"],
-        fps=row["fps"],
-        duration=row["duration"],
+        path=as_text(row["path"]),
+        original_name=as_text(row["original_name"]),
+        byte_size=as_count(row["byte_size"], 0),
+        sha256=as_text(row["sha256"]),
+        width=as_count(row["width"]),
+        height=as_count(row["height"]),
+        frame_count=as_count(row["frame_count"]),
+        fps=as_number(row["fps"]),
+        duration=as_number(row["duration"]),
         imported_at=row["imported_at"],
         annotated=bool(row["annotated"]),
         linked=bool(row["linked"]),

@@ -6,7 +6,7 @@ import sqlite3
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import ObjectRecord, ObjectState, PromptRecord
-from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 from videoseg_desktop.store.labels import check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.timeutil import now_iso
@@ -280,28 +280,30 @@ class PromptRepository:
             self._db.changed("prompts", *[p.id for p in prompts])
 
 
+@row_reader("objects")
 def _object(row: sqlite3.Row) -> ObjectRecord:
+    label_id = row["label_id"]
     return ObjectRecord(
         row["id"],
         row["media_id"],
-        row["label_id"],
-        row["name"],
+        None if label_id is None else as_count(label_id, 0),
+        as_text(row["name"]),
         row["created_at"],
         ObjectState(row["state"]),
         row["author"],
     )
 
 
+@row_reader("prompts")
 def _prompt(row: sqlite3.Row) -> PromptRecord:
-    coords = (
-        (row["x0"], row["y0"])
-        if row["kind"] == "point"
-        else (row["x0"], row["y0"], row["x1"], row["y1"])
-    )
+    names = ("x0", "y0") if row["kind"] == "point" else ("x0", "y0", "x1", "y1")
+    coords = tuple(as_number(row[n]) for n in names)
+    if None in coords or row["kind"] not in ("point", "box"):
+        raise ValueError("a prompt needs a kind and its coordinates")
     return PromptRecord(
         row["id"],
         row["object_id"],
-        row["frame"],
+        as_count(row["frame"], 0),
         row["kind"],
         coords,
         bool(row["positive"]),
