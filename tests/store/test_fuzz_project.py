@@ -73,10 +73,8 @@ def read_everything(root: Path, read_only: bool) -> None:
             p.media_guard.flagged,
         ]
         for step in steps:
-            try:
+            with contextlib.suppress(VideoSegError):
                 step()
-            except VideoSegError:
-                pass
         try:
             items = p.media.list()
         except VideoSegError:
@@ -94,14 +92,10 @@ def read_everything(root: Path, read_only: bool) -> None:
                 lambda i=item: _first_frame(p, i),
                 lambda i=item: p.thumbnail_path(i),
             ):
-                try:
+                with contextlib.suppress(VideoSegError):
                     step()
-                except VideoSegError:
-                    pass
-        try:
+        with contextlib.suppress(VideoSegError):
             export_coco(p, out_dir=root.parent / f"{root.name}-coco", copy_images=True)
-        except VideoSegError:
-            pass
     check_project(root)
 
 
