@@ -43,7 +43,7 @@ class Preferences:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
             if isinstance(loaded, dict):
                 self._data = loaded
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # a damaged file: start afresh
             pass
 
     def get(self, key: str, default=None):

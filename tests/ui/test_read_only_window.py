@@ -1,0 +1,131 @@
+"""The window and read-only projects: the locked project's dialog offers Open Read-Only (and it
+works), a read-only project says so in the title and the status bar with editing off, an I/O
+error is a dialog that stays up, and a crafted window state cannot stop a project opening."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+from tests.helpers.filesystems import remount_read_only, small_tmpfs
+from videoseg_desktop.core.prompts import Point
+from videoseg_desktop.store import DB_NAME, Project
+from videoseg_desktop.ui.app_context import AppContext
+from videoseg_desktop.ui.main_window import MainWindow
+from videoseg_desktop.ui.project.preferences import Preferences
+
+
+@pytest.fixture
+def window(qtbot, client):
+    window = MainWindow(AppContext(preferences=Preferences(), client=client), False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+
+
+def make_project(root, square_mp4, tmp_path):
+    Image.fromarray(np.full((48, 64, 3), 80, np.uint8)).save(tmp_path / "pic.png")
+    with Project.create(root, name="shared") as p:
+        p.labels.add("car")
+        p.import_media([square_mp4, tmp_path / "pic.png"])
+    return root
+
+
+def editing_actions(window) -> list:
+    a, v, tools = window.actions, window.video.actions, window.editing.tool_actions
+    return [
+        a.import_media, a.new_object, a.delete_object, a.undo, tools["brush"], tools["polygon"],
+        v.track_forward, v.track_both, *window.editing.cleanup_actions,
+    ]  # fmt: skip
+
+
+def test_a_locked_project_offers_open_read_only(window, qtbot, tmp_path, square_mp4):
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+    with Project.open(root):  # another process has it open for writing
+        assert not window.open_project(root)
+        box = window.lock_dialog
+        assert box is not None and box.isVisible()
+        assert "already open for writing" in box.text()
+        button = box.property("open_read_only_button")
+        assert button.text() == "Open Read-Only"
+        button.click()
+        qtbot.waitUntil(lambda: window.session is not None)
+        project = window.session.project
+        assert project.read_only and project.read_only_reason == "opened read-only"
+        assert "[read-only]" in window.windowTitle()
+        assert window.read_only_label.isVisible()
+        assert "Read-only" in window.read_only_label.text()
+        for action in editing_actions(window):
+            assert not action.isEnabled(), action.text()
+        for panel in (window.label_panel, window.object_panel):
+            assert not any(b.isEnabled() for b in panel.findChildren(QAbstractButton))
+        window.session.set_media(1)  # the video: tracking would enable itself; not here
+        window.session.set_media(2)
+        window.session.set_media(1)
+        assert not window.video.actions.track_forward.isEnabled()
+        assert window.actions.export.isEnabled() and window.actions.next_media.isEnabled()
+        window.controller.add_point(Point(10, 10, True))  # a click on the canvas: refused
+        assert project.objects.list(1) == [] and window.session.undo_stack.count() == 0
+        assert "read-only" in window.statusBar().currentMessage()
+    window.close_project()
+    assert window.open_project(root)  # writable again: editing comes back
+    assert "[read-only]" not in window.windowTitle() and not window.read_only_label.isVisible()
+    assert all(a.isEnabled() for a in editing_actions(window)[:3])
+    assert window.editing.tool_actions["brush"].isEnabled()
+
+
+def test_a_project_on_a_read_only_disk_opens_read_only(window, tmp_path, square_mp4):
+    with small_tmpfs(tmp_path / "disk", 4096) as disk:
+        root = make_project(disk / "p", square_mp4, tmp_path)
+        remount_read_only(disk)
+        assert window.open_project(root)
+        assert window.session.project.read_only
+        assert "folder cannot be written" in window.read_only_label.text()
+        assert window.session.image() is not None  # frames decode (index cache: elsewhere)
+        window.close_project()
+
+
+def test_a_full_disk_is_a_dialog_that_stays(window, qtbot, tmp_path, square_mp4):
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+    conn = sqlite3.connect(root / DB_NAME, isolation_level=None)
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    assert window.open_project(root)
+    project = window.session.project
+    project.db.conn.execute(f"PRAGMA max_page_count = {pages}")
+    window.label_panel.add_label("x" * 99 + "\u00e9")  # a label row that needs a new page...
+    for n in range(300):  # ...sooner or later
+        if window.last_error:
+            break
+        window.label_panel.add_label(f"label {n} " + "y" * 80)
+    assert "is full" in window.last_error and "nothing was saved" in window.last_error
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "is full" in boxes[-1].text()
+    qtbot.wait(300)
+    assert boxes[-1].isVisible()  # it stays until the user closes it
+    assert project.db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    window.close_project()
+
+
+def test_a_crafted_window_state_cannot_stop_the_project_opening(window, tmp_path, square_mp4):
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+    conn = sqlite3.connect(root / DB_NAME)
+    for key, value in (
+        ("hidden_objects", "[" * 100_000 + "]" * 100_000),
+        ("media_id", "9" * 5000),
+        ("frame", "nan"),
+        ("label_id", "[1]"),
+    ):
+        conn.execute("INSERT OR REPLACE INTO ui_state VALUES (?, ?)", (key, value))
+    conn.execute("UPDATE settings SET value = ? WHERE key = 'name'", ("\x1b[31m" + "x" * 999,))
+    conn.commit()
+    conn.close()
+    assert window.open_project(root)
+    assert window.session.media_id == 1 and window.session.hidden == set()
+    assert window.windowTitle().startswith("p ")  # the bad name falls back to the folder's
