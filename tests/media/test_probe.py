@@ -150,3 +150,14 @@ def test_truncated_image(tmp_path):
     Image.fromarray(rng.integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(full)
     path.write_bytes(full.read_bytes()[:3000])
     _refused(path, "truncated")
+
+
+def test_the_documented_limit_is_the_one_that_holds(tmp_path):
+    """250 megapixels (README): Pillow's own, lower limit (179 MP) must not refuse first."""
+    under = tmp_path / "under.png"
+    under.write_bytes(_png_header_only(20_000, 10_000))  # 200 MP: allowed, then truncated
+    message = _refused(under)
+    assert "too large" not in message and "bomb" not in message
+    over = tmp_path / "over.png"
+    over.write_bytes(_png_header_only(16_000, 16_000))  # 256 MP
+    assert "250 megapixels" in _refused(over, "too large")

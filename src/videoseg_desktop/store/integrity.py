@@ -97,6 +97,7 @@ def check_project(
             _check_settings(project, report)
             media = _check_media(project, report, hashes, progress)
             _check_masks(project, report, media)
+            _check_orphans(project, report, media)
         _check_leftovers(root, report)
     return report
 
@@ -237,6 +238,23 @@ def _check_masks(project: Project, report: CheckReport, media: dict) -> None:
         except VideoSegError as exc:
             report.add("masks", f"{where}: {exc}", advice)
     report.checked["masks"] = n
+
+
+def _check_orphans(project: Project, report: CheckReport, media: dict) -> None:
+    """Files in media/ that no media item uses: an import killed between its copy and its
+    commit leaves one (harmless, but it takes space)."""
+    used = {Path(item.path).name for item in media.values() if not item.linked}
+    try:
+        names = [p.name for p in project.media_dir.iterdir() if p.is_file()]
+    except OSError:
+        return
+    orphans = [n for n in names if not n.startswith(".") and n not in used]
+    if orphans:
+        shown = ", ".join(orphans[:5]) + (", ..." if len(orphans) > 5 else "")
+        report.notes.append(
+            f"{len(orphans)} file(s) in media/ belong to no media item ({shown}): left by an "
+            "interrupted import; delete them if you do not need them"
+        )
 
 
 def _check_leftovers(root: Path, report: CheckReport) -> None:
