@@ -129,3 +129,15 @@ def test_a_crafted_window_state_cannot_stop_the_project_opening(window, tmp_path
     assert window.open_project(root)
     assert window.session.media_id == 1 and window.session.hidden == set()
     assert window.windowTitle().startswith("p ")  # the bad name falls back to the folder's
+
+
+def test_file_open_read_only(window, tmp_path, square_mp4, monkeypatch):
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+    monkeypatch.setattr(
+        "videoseg_desktop.ui.project.project_actions.QFileDialog.getOpenFileName",
+        lambda *args, **kwargs: (str(root / DB_NAME), ""),
+    )
+    window.actions.open_read_only.trigger()
+    assert window.session.project.read_only and "[read-only]" in window.windowTitle()
+    with Project.open(root):  # no lock taken: another process may open it for writing
+        pass

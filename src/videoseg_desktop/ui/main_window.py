@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.start_page.recentChosen.connect(self.open_project)
         a.new_project.triggered.connect(lambda: project_actions.new_project(self))
         a.open_project.triggered.connect(lambda: project_actions.open_project(self))
+        a.open_read_only.triggered.connect(lambda: project_actions.open_project(self, True))
         a.open_demo.triggered.connect(lambda: project_actions.open_demo(self))
         a.recent_menu.aboutToShow.connect(lambda: project_actions.fill_recent_menu(self))
         a.import_media.triggered.connect(self.media_dock.choose_and_import)

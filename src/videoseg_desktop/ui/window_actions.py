@@ -18,6 +18,7 @@ class WindowActions:
         self.file_menu = menus.addMenu("&File")
         self.new_project = self._add(self.file_menu, "&New Project…", [Key.New])
         self.open_project = self._add(self.file_menu, "&Open Project…", [Key.Open])
+        self.open_read_only = self._add(self.file_menu, "Open Project Read-&Only…")
         self.recent_menu = QMenu("Open &Recent", window)
         self.file_menu.addMenu(self.recent_menu)
         self.open_demo = self._add(self.file_menu, "Open &Demo Project")

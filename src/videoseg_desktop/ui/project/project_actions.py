@@ -33,11 +33,12 @@ def new_project(window, folder: Path | None = None, name: str | None = None) -> 
     return True
 
 
-def open_project(window) -> bool:
+def open_project(window, read_only: bool = False) -> bool:
+    title = "Open project read-only" if read_only else "Open project"
     path, _ = QFileDialog.getOpenFileName(
-        window, "Open project", str(Path.home()), "VideoSeg projects (project.vseg *.vseg)"
+        window, title, str(Path.home()), "VideoSeg projects (project.vseg *.vseg)"
     )
-    return window.open_project(path) if path else False
+    return window.open_project(path, read_only=read_only) if path else False
 
 
 def open_demo(window, folder: Path | None = None) -> bool:
