@@ -16,8 +16,9 @@ def add_project_arg(parser) -> None:
     parser.add_argument(
         "--read-only",
         action="store_true",
-        help="open the project without changing anything in its folder (automatic when the "
-        "folder cannot be written; commands that change the project then refuse)",
+        help="open the project read-only: its database is not changed and no lock is taken, so "
+        "it works while another process writes it (automatic when the folder cannot be "
+        "written; commands that change the project then refuse)",
     )
 
 

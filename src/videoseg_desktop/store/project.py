@@ -69,23 +69,15 @@ class Project:
     (``read_only_reason`` says why).
     """
 
-    def __init__(
-        self,
-        root: Path,
-        read_only: bool = False,
-        user: str | None = None,
-        read_only_reason: str | None = None,
-    ):
+    def __init__(self, root: Path, read_only: bool = False, user: str | None = None):
         self.root = root
         on_disk_ro = not writable(root)
         self.read_only = read_only or on_disk_ro
-        self.read_only_reason = (
-            "the folder cannot be written"
-            if on_disk_ro
-            else (read_only_reason or "opened read-only")
-            if self.read_only
-            else None
-        )
+        self.read_only_reason: str | None = None
+        if on_disk_ro:
+            self.read_only_reason = "the folder cannot be written"
+        elif read_only:
+            self.read_only_reason = "opened read-only"
         self.user = check_user(user) if user is not None else default_user()
         self._lock = None if self.read_only else ProjectLock(root / f"{DB_NAME}.lock")
         if self._lock:
@@ -117,8 +109,8 @@ class Project:
         path = self.root / DB_NAME
         try:
             return Database(path, read_only=self.read_only, user=self.user, immutable=immutable)
-        except StorageError:
-            if not self.read_only or immutable:
+        except StorageError as exc:
+            if not self.read_only or immutable or "disk error" not in str(exc):
                 raise
             # SQLite's read-only mode still needs its -shm file, which a full disk cannot hold:
             # read the file as it is (a writer cannot have committed more on a full disk).
