@@ -80,8 +80,9 @@ class _MediaIndex:
 class _Writer:
     """Adds objects and masks, creating labels on first use (inside the caller's transaction).
 
-    Objects are written a media item at a time, in a few statements per object: an import of
-    hundreds of thousands of annotations must stay linear and quick (naming included).
+    Objects are written a media item at a time, a few statements for all of its objects and
+    masks: an import of hundreds of thousands of annotations must stay linear and quick (the
+    naming of new objects included).
     """
 
     def __init__(self, project, summary: ImportSummary):

@@ -46,8 +46,9 @@ def row_reader(table: str):
                 return read(row)
             except (ValueError, TypeError, KeyError, IndexError) as exc:
                 ident = row["id"] if "id" in row.keys() else row[0]  # noqa: SIM118 (a Row)
+                why = " ".join(str(exc).split())[:120]
                 raise ProjectError(
-                    f"a row of {table} ({ident!r}) is damaged ({exc}); run `videoseg check`"
+                    f"a row of {table} ({ident!r:.40}) is damaged ({why}); run `videoseg check`"
                 ) from None
 
         return checked
@@ -58,7 +59,9 @@ def row_reader(table: str):
 def storage_error(exc: sqlite3.Error, path: Path) -> ProjectError:
     """One line for the user: what failed with the database at ``path`` and what to do."""
     name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc)
+    text = " ".join(str(exc).split())  # SQLite quotes a damaged schema, newlines and all
+    if len(text) > 160:
+        text = text[:157] + "..."
     root = path.parent
     if name == "SQLITE_FULL" or "disk is full" in text:
         return StorageError(

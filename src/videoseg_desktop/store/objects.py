@@ -83,13 +83,6 @@ class ObjectRepository:
         rows = self._db.conn.execute("SELECT name FROM objects WHERE media_id = ?", (media_id,))
         return ObjectNames({r[0] for r in rows})
 
-    def add_named(
-        self, media_id: int, label_id: int | None, names: ObjectNames, **options
-    ) -> ObjectRecord:
-        """``add`` with the next free name from ``names`` (which then counts it as taken)."""
-        obj = self.add(media_id, label_id, name=names.next(self._base_name(label_id)), **options)
-        return obj
-
     def add_many(
         self,
         media_id: int,
