@@ -104,18 +104,18 @@ def _load_failure(path: Path, exc: Exception) -> ModelError:
     """Our own words for torch's refusal: its advice to retry with ``weights_only=False`` is
     exactly what must never be done with a file from someone else."""
     text = str(exc)
-    found = re.search(r"GLOBAL ([\w.]+)", text) or re.search(r"nsupported global:? ([\w.]+)", text)
-    if found:  # the file names Python objects to build: code would run
+    if "Weights only load failed" in text or type(exc).__name__ == "UnpicklingError":
+        found = re.search(r"GLOBAL ([\w.]+)", text) or re.search(r"global:? ([\w.]+)", text)
+        what = f" ({found.group(1)})" if found else ""
         return ModelError(
-            f"{path} holds pickled Python objects ({found.group(1)}), not "
-            "only weights: refused, because loading it could run code; use a checkpoint saved "
-            "as plain weights"
+            f"{path} is not a loadable SAM 2.1 checkpoint: it is damaged or holds pickled Python "
+            f"objects{what}, not only weights; refused, because loading it otherwise could run "
+            "code (use a checkpoint saved as plain weights)"
         )
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    useful = [ln for ln in lines if "weights_only" not in ln and "Weights only" not in ln]
-    first = (useful or [""])[0].split(". ")[0]
-    if "Weights only load failed" in text or not re.search(r"[A-Za-z]{3}", first):
-        first = "the file is damaged or is not a PyTorch checkpoint"  # not KeyError '101'
+    first = (lines or [""])[0].split(". ")[0]
+    if not re.search(r"[A-Za-z]{3}", first):  # torch's KeyError '101' and the like
+        first = "the file is damaged or is not a PyTorch checkpoint"
     return ModelError(f"{path} is not a loadable SAM 2.1 checkpoint: {first}")
 
 
