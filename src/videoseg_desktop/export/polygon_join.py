@@ -86,9 +86,11 @@ def _closest_pairs(rings: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         best = np.full(len(others), np.inf)
         best_row = np.zeros(len(others), int)
         step = max(1, _BLOCK // len(others))
+        others_sq = (others**2).sum(1)
         for r0 in range(0, len(points[i]), step):
             block = points[i][r0 : r0 + step]
-            d = ((block[:, None, :] - others[None, :, :]) ** 2).sum(-1)
+            # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: one matrix product (exact: coordinates are small)
+            d = (block**2).sum(1)[:, None] + others_sq[None, :] - 2.0 * (block @ others.T)
             rows = d.argmin(axis=0)
             values = d[rows, np.arange(len(others))]
             better = values < best
