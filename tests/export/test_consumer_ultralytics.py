@@ -108,3 +108,23 @@ def test_ultralytics_converter_joins_parts_the_same_way(ultralytics_data):
     drawn_ours = utils.polygon2mask((H, W), [ours.reshape(-1)]) > 0
     assert (drawn_theirs & ~m.astype(bool)).sum() >= (drawn_ours & ~m.astype(bool)).sum()
     assert (drawn_ours[m > 0]).all() and (drawn_theirs[m > 0]).all()
+
+
+def test_video_frames_in_subfolders_find_their_labels(
+    video_project, ultralytics_data, elsewhere, tmp_path
+):
+    """--frames-as-images writes images/clip/00003.jpg; Ultralytics maps it to labels/clip/."""
+    utils, yolo_dataset = ultralytics_data
+    summary = export_yolo(video_project, out_dir=tmp_path / "frames", frames_as_images=True)
+    data = utils.check_det_dataset(str(summary.path / "data.yaml"))
+    dataset = yolo_dataset(
+        img_path=data["train"], data=data, task="segment", augment=False, imgsz=320
+    )
+    per_frame = {
+        os.path.basename(lb["im_file"]): sorted(data["names"][int(c)] for c in lb["cls"].ravel())
+        for lb in dataset.labels
+    }
+    expected = {
+        f"{f:05d}.jpg": sorted(["car"] * (f < 8) + ["person"] * (3 <= f < 6)) for f in range(8)
+    }
+    assert per_frame == expected
