@@ -128,3 +128,24 @@ def test_video_frames_in_subfolders_find_their_labels(
         f"{f:05d}.jpg": sorted(["car"] * (f < 8) + ["person"] * (3 <= f < 6)) for f in range(8)
     }
     assert per_frame == expected
+
+
+def test_our_importer_reads_polygons_joined_by_ultralytics_converter(ultralytics_data):
+    """Ultralytics' own merge_multi_segment output (COCO converter) reads back without bridges."""
+    from ultralytics.data import converter
+
+    from videoseg_desktop.export.polygon_join import joined_polygon_to_mask
+
+    m = np.zeros((H, W), bool)
+    m[5:20, 5:20] = m[25:35, 40:55] = m[30:38, 3:12] = m[38:46, 50:62] = True
+    contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    merged = np.concatenate(converter.merge_multi_segment([c.reshape(-1) for c in contours]))
+    polygon = merged.reshape(-1).astype(float).tolist()
+    assert (
+        _fill_like_ultralytics(polygon, ultralytics_data[0]) & ~m
+    ).any()  # filled as is, bridges show
+    assert (joined_polygon_to_mask(polygon, H, W) == m).all()
+
+
+def _fill_like_ultralytics(polygon, utils) -> np.ndarray:
+    return utils.polygon2mask((H, W), [np.asarray(polygon, float)]) > 0

@@ -2,7 +2,6 @@
 
 import cv2
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,18 +94,6 @@ def test_walks_never_start_on_the_tip_of_a_thin_tail():
     for part in (m[:25], m):  # alone, and joined to another part entered at its tip
         polygon, _ = mask_to_joined_polygon(part)
         assert (joined_polygon_to_mask(polygon, *part.shape) == part).all()
-
-
-def test_reads_polygons_joined_by_ultralytics_converter():
-    """Ultralytics' own merge_multi_segment output (COCO converter) reads back without bridges."""
-    converter = pytest.importorskip("ultralytics.data.converter")
-    m = np.zeros((H, W), bool)
-    m[5:20, 5:20] = m[25:35, 40:55] = m[30:38, 3:12] = m[40:50, 60:75] = True
-    contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    merged = np.concatenate(converter.merge_multi_segment([c.reshape(-1) for c in contours]))
-    polygon = merged.reshape(-1).astype(float).tolist()
-    assert (_fill_like_ultralytics(polygon) & ~m).any()  # filled as is, bridges show
-    assert (joined_polygon_to_mask(polygon, H, W) == m).all()
 
 
 @settings(max_examples=60, deadline=None)
