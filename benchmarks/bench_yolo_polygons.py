@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def consumer_rasteriser():
     """Ultralytics' own polygon2mask when installed, else the same three lines of OpenCV."""
     try:
         os.environ.setdefault("YOLO_OFFLINE", "1")
+        os.environ.setdefault(  # its settings file, kept out of the home folder
+            "YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "videoseg-bench-ultralytics")
+        )
         from ultralytics.data.utils import polygon2mask
 
         return "ultralytics.data.utils.polygon2mask", polygon2mask
