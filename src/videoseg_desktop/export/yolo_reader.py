@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from videoseg_desktop.core.errors import ExportError
-from videoseg_desktop.export.polygons import polygons_to_mask
+from videoseg_desktop.export.polygon_join import joined_polygon_to_mask
 
 
 @dataclass
@@ -22,11 +22,13 @@ class YoloLabelFile:
     polygons: list[tuple[int, list[float]]] = field(default_factory=list)  # (class, normalised xy)
 
     def masks(self, height: int, width: int) -> list[tuple[int, np.ndarray]]:
-        """(class, mask) per polygon line, rasterised at the image's size."""
+        """(class, mask) per line (one instance each), rasterised at the image's size. A line
+        whose parts and holes are joined by zero-width bridges (our export, Ultralytics' COCO
+        converter) is filled by the even-odd rule without drawing the bridges."""
         out = []
         for cls, poly in self.polygons:
             pixels = [v * (width if i % 2 == 0 else height) for i, v in enumerate(poly)]
-            out.append((cls, polygons_to_mask([pixels], height, width)))
+            out.append((cls, joined_polygon_to_mask(pixels, height, width)))
         return out
 
 
