@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from videoseg_desktop.core.review_rules import (
     parse_frame_range,
 )
 from videoseg_desktop.store.review_queue import QUEUE_STATES
-from videoseg_desktop.store.statistics import project_stats
+from videoseg_desktop.store.statistics import project_stats, write_stats_csv
 
 FLAG_HELP = "; ".join(f"{FLAG_NAMES[k]}: {v}" for k, v in FLAG_TEXT.items())
 
@@ -208,16 +207,6 @@ def cmd_stats(args) -> int:
         return 0
     print(stats_text(stats))
     return 0
-
-
-def write_stats_csv(stats, path: Path) -> None:
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(("section", "name", "metric", "value"))
-            writer.writerows(("" if v is None else v for v in row) for row in stats.csv_rows())
-    except OSError as exc:
-        raise VideoSegError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def stats_text(s) -> str:

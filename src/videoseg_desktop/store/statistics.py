@@ -7,8 +7,12 @@ the CSV export (section, name, metric, value).
 
 from __future__ import annotations
 
+import csv
 import statistics
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from videoseg_desktop.core.errors import VideoSegError
 
 
 @dataclass
@@ -237,3 +241,14 @@ def _median(values: list[float] | None) -> float | None:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)
+
+
+def write_stats_csv(stats: ProjectStats, path: Path | str) -> None:
+    """The statistics as one CSV table (section, name, metric, value): the window's export too."""
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(("section", "name", "metric", "value"))
+            writer.writerows(("" if v is None else v for v in row) for row in stats.csv_rows())
+    except OSError as exc:
+        raise VideoSegError(f"cannot write {path}: {exc.strerror}") from exc
