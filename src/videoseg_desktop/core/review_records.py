@@ -117,6 +117,9 @@ class ReviewOutcome:
     objects_removed_names: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        if self.decision not in ("accept", "reject"):  # a workflow state
+            media = sorted({s.media_id for s in self.status_before}) or [self.media_id]
+            return f"media {', '.join(map(str, media))}: {self.decision}"
         what = {
             "accept": "accepted",
             "reject": "rejected",
