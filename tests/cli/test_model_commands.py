@@ -75,7 +75,7 @@ def _snapshot(project: Path) -> tuple:
 def test_segment_stores_prompts_and_the_models_mask(project, random_checkpoint, engine, capsys):
     capsys.readouterr()
     assert _segment(project, random_checkpoint, "1", "--object", "car", "--label", "vehicle",
-                    "--point", "200,150") == 0  # fmt: skip
+                    "--point", "200,150", "--user", "seg-user") == 0  # fmt: skip
     report = json.loads(capsys.readouterr().out)
     assert (report["object"], report["frame"], report["model"]) == ("car", 0, "sam2.1_tiny@256")
 
@@ -91,6 +91,11 @@ def test_segment_stores_prompts_and_the_models_mask(project, random_checkpoint, 
         mask = p.masks.get(obj.id, 0)
         assert (mask.source, mask.model) == (MaskSource.CLICKED, "sam2.1_tiny@256")
         assert np.array_equal(decode_rle(mask.rle), first.mask)
+        # SAM's predicted IoU is kept with the mask; who clicked is kept everywhere
+        assert mask.score == pytest.approx(first.score)
+        assert report["score"] == pytest.approx(mask.score, abs=1e-4)
+        assert mask.author == obj.author == prompts[0].author == "seg-user"
+        assert p.objects.get(obj.id).clicks == 1
         assert mask.area == report["area"] == int(first.mask.sum())
 
     # A second call refines the same object with all of the frame's prompts.

@@ -51,7 +51,9 @@ def _model(checkpoint: Path) -> list[str]:
 
 
 def _track(project: Path, checkpoint: Path, *args: str) -> int:
-    return main(["track", str(project), "1", *args, *_model(checkpoint), "--json"])
+    return main(
+        ["track", str(project), "1", *args, *_model(checkpoint), "--json", "--user", "tracker"]
+    )
 
 
 def _square_box(frame: int) -> str:
@@ -70,7 +72,7 @@ def test_track_both_ways_from_a_clicked_frame_keeps_it_and_fills_the_rest(
 ):
     assert (
         main(
-            ["segment", str(project), "1", "--frame", "4", "--object", "car"]
+            ["segment", str(project), "1", "--frame", "4", "--object", "car", "--user", "tracker"]
             + ["--box", _square_box(4), *_model(random_checkpoint), "--json"]
         )
         == 0
@@ -89,6 +91,11 @@ def test_track_both_ways_from_a_clicked_frame_keeps_it_and_fills_the_rest(
     stored = _stored(project, "car")
     assert sorted(stored) == list(range(FRAMES))
     assert stored[4] == clicked  # the clicked mask is untouched
+    with Project.open(project, read_only=True) as p:
+        records = list(p.masks.for_object(p.objects.find(1, "car").id))
+    # every tracked frame keeps the model's confidence (sigmoid of its object score logit)
+    assert all(0.5 < r.score <= 1 for r in records if r.source == MaskSource.PROPAGATED)
+    assert {r.author for r in records} == {"tracker"}
     for frame, (source, rle, model) in stored.items():
         if frame != 4:
             assert source == MaskSource.PROPAGATED and model == "sam2.1_tiny@256"

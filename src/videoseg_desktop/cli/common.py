@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -12,10 +13,24 @@ def add_project_arg(parser) -> None:
     parser.add_argument(
         "project", metavar="DIR", type=Path, help="project folder (or its project.vseg)"
     )
+    add_user_arg(parser)
+
+
+def add_user_arg(parser, in_subcommand: bool = False) -> None:
+    """--user; ``in_subcommand`` for an OP parser below a command that has it already (both
+    places work: ``labels DIR --user X add a`` and ``labels DIR add a --user X``)."""
+    extra = {"default": argparse.SUPPRESS} if in_subcommand else {}
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        **extra,
+        help="who is working, recorded with every change (default: $VIDEOSEG_USER, else the "
+        "login name)",
+    )
 
 
 def open_project(args, read_only: bool = False) -> Project:
-    return Project.open(args.project, read_only=read_only)
+    return Project.open(args.project, read_only=read_only, user=getattr(args, "user", None))
 
 
 class ProgressLine:

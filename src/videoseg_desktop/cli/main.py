@@ -14,6 +14,8 @@ COMMAND_MODULES = (
     "videoseg_desktop.cli.model_commands",
     "videoseg_desktop.cli.export_commands",
     "videoseg_desktop.cli.track_commands",
+    "videoseg_desktop.cli.review_commands",
+    "videoseg_desktop.cli.attribute_commands",
 )
 
 

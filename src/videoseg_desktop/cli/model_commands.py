@@ -16,6 +16,7 @@ from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import rle_area, rle_bbox
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.core.review_rules import clamp_score
 
 MODEL_OPTIONS_HELP = "model name (official: tiny, small, base_plus, large; or an imported name)"
 
@@ -268,7 +269,14 @@ def cmd_segment(args) -> int:
                 project.prompts.add(obj.id, args.frame, "box", _box_coords(args.box), True)
             for p in args.points:
                 project.prompts.add(obj.id, args.frame, "point", (p.x, p.y), p.positive)
-            project.masks.put(obj.id, args.frame, result.rle, MaskSource.CLICKED, engine.model_id)
+            project.masks.put(
+                obj.id,
+                args.frame,
+                result.rle,
+                MaskSource.CLICKED,
+                engine.model_id,
+                score=clamp_score(result.score),  # SAM's predicted IoU of the chosen mask
+            )
 
     report = {
         "object_id": obj.id,

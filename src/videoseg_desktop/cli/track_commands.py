@@ -17,6 +17,7 @@ from videoseg_desktop.cli.model_commands import add_model_options, load_engine
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaKind
+from videoseg_desktop.core.review_rules import confidence_from_logit
 from videoseg_desktop.store.tracking_inputs import KEPT_SOURCES, Conditioning, track_conditioning
 
 BATCH_FRAMES = 32  # masks written per transaction
@@ -208,8 +209,11 @@ class _MaskWriter:
                 self.kept += 1
             elif mask.any():
                 rle = encode_rle(mask)
+                # The object score logit as a 0..1 confidence (docs/adr/0008).
+                logit = result.object_scores.get(obj_id)
+                score = None if logit is None else confidence_from_logit(logit)
                 self._writes.append(
-                    (obj_id, result.frame, rle, MaskSource.PROPAGATED, self.model_id)
+                    (obj_id, result.frame, rle, MaskSource.PROPAGATED, self.model_id, score)
                 )
             elif result.frame in self.propagated[obj_id]:
                 self._empties.append((obj_id, result.frame))  # the object left: drop stale mask

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.masks import Rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaItem, MediaKind
+from videoseg_desktop.export.attribute_import import AttributeImporter
 from videoseg_desktop.export.dataset import AnnotationSet, ImageAnnotations, VideoAnnotations
 from videoseg_desktop.export.readers import read_annotations
 from videoseg_desktop.export.yolo_reader import read_yolo
@@ -34,6 +35,8 @@ class ImportSummary:
     objects: int = 0
     masks: int = 0
     labels_created: list[str] = field(default_factory=list)
+    attributes: int = 0  # attribute values set
+    attributes_created: list[str] = field(default_factory=list)  # "label.attribute"
     unmatched: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -44,6 +47,10 @@ class ImportSummary:
         )
         if self.labels_created:
             text += f"; new labels: {', '.join(self.labels_created)}"
+        if self.attributes:
+            text += f"; {self.attributes} attribute value(s)"
+        if self.attributes_created:
+            text += f"; new attributes: {', '.join(self.attributes_created)}"
         if self.unmatched:
             shown = ", ".join(self.unmatched[:5]) + (", ..." if len(self.unmatched) > 5 else "")
             text += f"; {len(self.unmatched)} not in the project, skipped: {shown}"
@@ -80,9 +87,11 @@ class _MediaIndex:
 class _Writer:
     """Adds objects and masks, creating labels on first use (inside the caller's transaction)."""
 
-    def __init__(self, project, summary: ImportSummary):
+    def __init__(self, project, summary: ImportSummary, attribute_specs: dict | None = None):
         self.project, self.summary = project, summary
         self.labels: dict[str, int] = {lb.name: lb.id for lb in project.labels.list()}
+        self.attributes = AttributeImporter(project, attribute_specs or {})
+        self.used: set[str] = set()  # categories objects were imported for
 
     def label_id(self, name: str) -> int:
         if name not in self.labels:
@@ -90,14 +99,32 @@ class _Writer:
             self.summary.labels_created.append(name)
         return self.labels[name]
 
-    def add_object(self, media: MediaItem, category: str, masks: dict[int, Rle]) -> None:
-        obj = self.project.objects.add(media.id, self.label_id(category))
+    def add_object(
+        self,
+        media: MediaItem,
+        category: str,
+        masks: dict[int, Rle],
+        scores: dict[int, float] | None = None,
+        attributes: dict | None = None,
+    ) -> None:
+        label_id = self.label_id(category)
+        if category not in self.used:  # the file's schema first, in its order
+            self.used.add(category)
+            self.attributes.add_declared(label_id, category)
+        obj = self.project.objects.add(media.id, label_id)
+        scores = scores or {}
         self.project.masks.put_many(
-            MaskWrite(obj.id, frame, rle, MaskSource.IMPORTED)
+            MaskWrite(obj.id, frame, rle, MaskSource.IMPORTED, score=scores.get(frame))
             for frame, rle in sorted(masks.items())
         )
+        where = f"{media.original_name}, object {obj.name!r}"
+        self.attributes.apply(obj.id, label_id, category, attributes, media.frame_count, where)
         self.summary.objects += 1
         self.summary.masks += len(masks)
+
+    def finish(self) -> None:
+        self.summary.attributes = self.attributes.values
+        self.summary.attributes_created = self.attributes.created
 
 
 def _check_size(media: MediaItem, height: int, width: int, what: str) -> None:
@@ -175,18 +202,23 @@ def import_annotations(
     _require_matches(images or videos, dataset.images, dataset.videos, path)
     total = len(images) + len(videos)
     with project.transaction():
-        writer = _Writer(project, summary)
+        writer = _Writer(project, summary, dataset.attribute_specs)
         for done, (item, image) in enumerate(images, 1):
             for inst in image.instances:
-                writer.add_object(item, inst.category or label, {0: inst.rle})
+                writer.add_object(
+                    item, inst.category or label, {0: inst.rle}, {0: inst.score}, inst.attributes
+                )
             if progress:
                 progress(done, total)
         for done, (item, video) in enumerate(videos, len(images) + 1):
             for track in video.tracks:
                 if track.masks:
-                    writer.add_object(item, track.category or label, track.masks)
+                    writer.add_object(
+                        item, track.category or label, track.masks, track.scores, track.attributes
+                    )
             if progress:
                 progress(done, total)
+        writer.finish()
     summary.images, summary.videos = len(images), len(videos)
     return summary
 

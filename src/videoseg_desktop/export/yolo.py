@@ -68,10 +68,11 @@ def export_yolo(
     frames_as_images: bool = False,
     zip_output: bool = False,
     progress: Progress | None = None,
+    status: str = "any",
 ) -> ExportSummary:
     """Copy the images, write one label file per image (empty for an unannotated image)."""
     kinds = {MediaKind.IMAGE} | ({MediaKind.VIDEO} if frames_as_images else set())
-    sel = select(project, kinds, labels, media_ids, require_label=True)
+    sel = select(project, kinds, labels, media_ids, require_label=True, status=status)
     if not frames_as_images and media_ids is None and project.media.counts()["videos"]:
         sel.warnings.append("videos are left out of YOLO; add --frames-as-images to include them")
     class_of = {label.id: n for n, label in enumerate(sel.labels)}

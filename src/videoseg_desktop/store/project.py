@@ -7,13 +7,16 @@ from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError
 from videoseg_desktop.core.records import MediaItem
+from videoseg_desktop.store.attributes import AttributeRepository
 from videoseg_desktop.store.authors import check_user, default_user
 from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.effort import ActivityTracker, EffortRepository
 from videoseg_desktop.store.labels import LabelRepository
 from videoseg_desktop.store.lock import ProjectLock
 from videoseg_desktop.store.masks import MaskRepository
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
+from videoseg_desktop.store.review import ReviewRepository
 from videoseg_desktop.store.schema import migrate, require_current
 
 DB_NAME = "project.vseg"
@@ -73,6 +76,9 @@ class Project:
         self.objects = ObjectRepository(self.db)
         self.prompts = PromptRepository(self.db)
         self.masks = MaskRepository(self.db)
+        self.attributes = AttributeRepository(self.db)
+        self.review = ReviewRepository(self.db)
+        self.effort = EffortRepository(self.db)
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -91,6 +97,7 @@ class Project:
             raise ProjectError(f"cannot create a project in {root}: {exc.strerror}") from exc
         project = cls(root, user=user)
         project.settings.set("name", name or root.name)
+        project.review.refresh()  # no masks yet: marks the (empty) flags as current
         return project
 
     @classmethod
@@ -139,6 +146,10 @@ class Project:
     def subscribe(self, listener):
         """Call ``listener(changes)`` after each committed change; returns an unsubscribe function."""
         return self.db.subscribe(listener)
+
+    def activity_tracker(self, **options) -> ActivityTracker:
+        """Active-time accounting for this project's user (the window feeds it input events)."""
+        return ActivityTracker(self.effort, read_only=self.read_only, **options)
 
     def media_path(self, item: MediaItem) -> Path:
         path = Path(item.path)

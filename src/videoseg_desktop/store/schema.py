@@ -111,7 +111,88 @@ ALTER TABLE prompts ADD COLUMN author TEXT;
 ALTER TABLE prompts ADD COLUMN created_at TEXT;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# Review and quality (ADR 0008): per-media workflow state, per-mask acceptance, the review
+# flags kept up to date by the store (one row per flagged mask, found by media in queue order),
+# the reviewers' decisions (for statistics), attribute schemas and values per label, effort
+# counters per object and active time per media item and user. Existing annotated media start
+# "in progress"; flags are computed on first use (the thresholds' signature is not set yet).
+_V_REVIEW = """
+ALTER TABLE media ADD COLUMN status TEXT NOT NULL DEFAULT 'todo'
+    CHECK (status IN ('todo', 'in-progress', 'done', 'reviewed', 'needs-changes'));
+ALTER TABLE media ADD COLUMN status_comment TEXT;
+ALTER TABLE media ADD COLUMN status_by TEXT;
+ALTER TABLE media ADD COLUMN status_at TEXT;
+UPDATE media SET status = 'in-progress' WHERE annotated = 1;
+CREATE INDEX media_by_status ON media(status);
+ALTER TABLE masks ADD COLUMN accepted_by TEXT;
+ALTER TABLE masks ADD COLUMN accepted_at TEXT;
+ALTER TABLE objects ADD COLUMN clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN corrections INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE review_flags (
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    frame INTEGER NOT NULL,
+    media_id INTEGER NOT NULL,
+    reasons INTEGER NOT NULL,
+    score REAL,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (object_id, frame)
+) WITHOUT ROWID;
+CREATE INDEX review_flags_by_media ON review_flags(media_id, object_id, frame);
+CREATE TABLE review_decisions (
+    id INTEGER PRIMARY KEY,
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    object_id INTEGER REFERENCES objects(id) ON DELETE SET NULL,
+    object_name TEXT,
+    frame_start INTEGER,
+    frame_end INTEGER,
+    decision TEXT NOT NULL
+        CHECK (decision IN ('accept', 'reject', 'reviewed', 'needs-changes')),
+    comment TEXT,
+    mask_source TEXT,
+    mask_author TEXT,
+    masks INTEGER NOT NULL DEFAULT 0,
+    author TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX review_decisions_by_media ON review_decisions(media_id);
+CREATE INDEX review_decisions_by_object ON review_decisions(object_id);
+CREATE TABLE attribute_specs (
+    id INTEGER PRIMARY KEY,
+    label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('bool', 'choice', 'number', 'text')),
+    choices TEXT,
+    min_value REAL,
+    max_value REAL,
+    per_frame INTEGER NOT NULL DEFAULT 0,
+    sort_order INTEGER NOT NULL,
+    author TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (label_id, name)
+);
+CREATE TABLE attribute_values (
+    id INTEGER PRIMARY KEY,
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    spec_id INTEGER NOT NULL REFERENCES attribute_specs(id) ON DELETE CASCADE,
+    frame_start INTEGER,
+    frame_end INTEGER,
+    value TEXT NOT NULL,
+    author TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX attribute_values_by_object ON attribute_values(object_id, spec_id, frame_start);
+CREATE INDEX attribute_values_by_spec ON attribute_values(spec_id);
+CREATE TABLE effort (
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    author TEXT NOT NULL,
+    active_s REAL NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (media_id, author)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -56,10 +56,12 @@ class TrackWriter:
             return 0
         alive = {o.id for o in self.project.objects.list(self.media_id)}
         per_object: dict[int, dict[int, object]] = {}
+        scores: dict[tuple[int, int], float | None] = {}
         for answer in batch:  # a later answer for the same frame wins
             for obj_id, rle in answer.masks.items():
                 if obj_id in alive:
                     per_object.setdefault(obj_id, {})[answer.frame] = rle
+                    scores[(obj_id, answer.frame)] = answer.scores.get(obj_id)
         writes: list[MaskWrite] = []
         clears: dict[int, list[int]] = {}
         replaced: dict[tuple[int, int], MaskRecord] = {}
@@ -77,7 +79,10 @@ class TrackWriter:
                 if record is not None:
                     replaced[(obj_id, frame)] = record
                 if rle is not None:
-                    writes.append(MaskWrite(obj_id, frame, rle, MaskSource.PROPAGATED, model))
+                    score = scores.get((obj_id, frame))
+                    writes.append(
+                        MaskWrite(obj_id, frame, rle, MaskSource.PROPAGATED, model, score)
+                    )
                 elif record is not None:
                     clears.setdefault(obj_id, []).append(frame)
         if not writes and not clears:
