@@ -79,7 +79,7 @@ def clamp_score(score: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class ReviewThresholds:
-    """Project settings ``review.<field>``; defaults chosen on SAM 2.1 tracks (ADR 0008)."""
+    """Project settings ``review.<field>``; defaults chosen on SAM 2.1 tracks (ADR 0009)."""
 
     min_score: float = 0.75  # flag model masks whose confidence is below this
     score_drop: float = 0.25  # flag a drop of more than this from the neighbouring frame

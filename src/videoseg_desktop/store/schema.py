@@ -111,7 +111,7 @@ ALTER TABLE prompts ADD COLUMN author TEXT;
 ALTER TABLE prompts ADD COLUMN created_at TEXT;
 """
 
-# Review and quality (ADR 0008): per-media workflow state, per-mask acceptance, the review
+# Review and quality (ADR 0009): per-media workflow state, per-mask acceptance, the review
 # flags kept up to date by the store (one row per flagged mask, found by media in queue order),
 # the reviewers' decisions (for statistics), attribute schemas and values per label, effort
 # counters per object and active time per media item and user. Existing annotated media start
