@@ -41,6 +41,8 @@ def mask_rings(mask: np.ndarray) -> tuple[list[np.ndarray], bool]:
             if parent != -1:
                 continue
             points = _sliver(points)
+        elif parent == -1 and not _has_entry(points):
+            points = _thicken(points)
         rings.append(points)
     return rings, bool((parents != -1).any())
 
@@ -54,6 +56,29 @@ def _sliver(points: np.ndarray) -> np.ndarray:
         return np.array([a, a + [_SLIVER, 0], a + [_SLIVER, _SLIVER], a + [0, _SLIVER]])
     offset = np.array([0, _SLIVER]) if a[1] == b[1] else np.array([_SLIVER, 0])
     return np.array([a, b, b + offset, a + offset])
+
+
+def _thicken(points: np.ndarray) -> np.ndarray:
+    """A part that is all one-pixel lines (its contour walks every line there and back) as a ring
+    a fraction of a pixel wide: each vertex met again on the way back is shifted a little, so the
+    ring has an inside and a bridge to it cannot be mistaken for one of its lines on import. The
+    shift is parallel to none of the four directions a contour step can take."""
+    seen: set[tuple] = set()
+    out = points.copy()
+    for i, p in enumerate(points.tolist()):
+        key = tuple(p)
+        if key in seen:
+            out[i] += (_SLIVER, _SLIVER / 2)
+        seen.add(key)
+    return out
+
+
+def _has_entry(ring: np.ndarray) -> bool:
+    keys = [tuple(p) for p in ring.tolist()]
+    n = len(keys)
+    return any(
+        keys.count(key) == 1 and keys[i - 1] != keys[(i + 1) % n] for i, key in enumerate(keys)
+    )
 
 
 def _entry_vertices(ring: np.ndarray) -> np.ndarray:
