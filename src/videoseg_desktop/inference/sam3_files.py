@@ -207,7 +207,7 @@ def check_weight_shapes(folder: Path, model_type: str, weights: tuple[str, ...])
     for name in weights:
         try:
             with safe_open(str(folder / name), framework="pt", device="cpu") as f:
-                for key in f.keys():
+                for key in f.keys():  # noqa: SIM118 - a safetensors handle, not a dict
                     found[rename(key)] = tuple(f.get_slice(key).get_shape())
         except Exception as exc:  # any unreadable user file is a user error
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
