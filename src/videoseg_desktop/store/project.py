@@ -14,6 +14,7 @@ from videoseg_desktop.store.lock import ProjectLock
 from videoseg_desktop.store.masks import MaskRepository
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
+from videoseg_desktop.store.prelabel import PrelabelRepository
 from videoseg_desktop.store.schema import migrate, require_current
 
 DB_NAME = "project.vseg"
@@ -73,6 +74,7 @@ class Project:
         self.objects = ObjectRepository(self.db)
         self.prompts = PromptRepository(self.db)
         self.masks = MaskRepository(self.db)
+        self.prelabels = PrelabelRepository(self.db)
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
