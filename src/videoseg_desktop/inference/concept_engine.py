@@ -102,9 +102,13 @@ class ConceptEngine:
             Sam3VideoModel,
             Sam3VideoProcessor,
         )
+        from transformers.utils import logging as hf_logging
 
         from videoseg_desktop.inference.sam3_files import check_folder
 
+        # transformers' own progress bars and hints (e.g. "install kernels") are not for users.
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
         if folder is None:
             folder = find_sam3_model(model)
             if folder is None:

@@ -115,9 +115,12 @@ class FrameFeed:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="frame-feed")
-        # Finished prefetches that were never asked for are dropped so they cannot pile up.
-        for stale in [i for i, f in self._pending.items() if f.done()]:
-            self._pending.pop(stale)
+        # Finished prefetches move to the cache (which stays bounded): dropping them would
+        # decode the frame again when it is asked for right after the next prefetch starts.
+        for done in [i for i, f in self._pending.items() if f.done()]:
+            future = self._pending.pop(done)
+            if future.exception() is None:
+                self._remember(done, future.result())
         if len(self._pending) >= self.cache_frames:
             return
         self._pending[index] = self._executor.submit(self._load, index)

@@ -164,6 +164,17 @@ def missing_sam3_error(name: str) -> ModelError:
     )
 
 
+def configured_image_size(folder: Path) -> int:
+    """The input size in a model folder's config.json (read as JSON, without transformers)."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text())
+        detector = config.get("detector_config", config)
+        size = detector["vision_config"]["backbone_config"]["image_size"]
+        return int(size[0] if isinstance(size, list) else size)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return DEFAULT_SAM3_IMAGE_SIZE
+
+
 def model_id(name: str, image_size: int) -> str:
     """What masks record as their model: ``sam3@1008``, ``my-sam3@1008``."""
     return f"{name}@{int(image_size)}"

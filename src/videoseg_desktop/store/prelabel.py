@@ -199,8 +199,11 @@ class PrelabelWriter:
 
     # -- images -----------------------------------------------------------------------------
 
-    def write_image(self, instances: Sequence[FoundInstance], frame: int = 0) -> WriteReport:
-        """Every instance of one image (or one video frame), best first; finishes the run."""
+    def write_image(
+        self, instances: Sequence[FoundInstance], frame: int = 0, finish: bool = True
+    ) -> WriteReport:
+        """Every instance of one image (or one video frame), best first, in one transaction
+        that also finishes the run (unless ``finish`` is False: more frames to come)."""
         self._require_run()
         keep = self._not_overlapping(frame, sorted(instances, key=lambda i: -i.score))
         with self.project.transaction():
@@ -212,7 +215,7 @@ class PrelabelWriter:
                 self.project.masks.put_many(writes)
             skipped = len(instances) - len(keep)
             self.project.prelabels.update(
-                self.run.id, frames=1, found=len(writes), skipped=skipped, done=True
+                self.run.id, frames=1, found=len(writes), skipped=skipped, done=finish
             )
         self.report.found += len(writes)
         self.report.skipped += skipped
