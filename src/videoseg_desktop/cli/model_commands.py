@@ -169,13 +169,13 @@ def cmd_models_list(args) -> int:
         print(json.dumps({"models_dir": str(models_dir()), "models": data}))
         return 0
     print(f"models folder: {models_dir()}")
-    print("name\tfamily\tsize\tdownloaded\tpath")
+    print("name\tsize\tdownloaded\tpath\tfamily")
     for r in data:
         size = _mib(r["size_bytes"]) if r["size_bytes"] is not None else "-"
         state = "yes" if r["downloaded"] else "no"
         if r["imported"]:
             state += " (imported)"
-        print(f"{r['name']}\t{r['family']}\t{size}\t{state}\t{r['path']}")
+        print(f"{r['name']}\t{size}\t{state}\t{r['path']}\t{r['family']}")
     return 0
 
 
