@@ -32,6 +32,7 @@ from videoseg_desktop.inference.sam3_registry import (
     find_sam3_model,
     missing_sam3_error,
     model_id,
+    require_sam3_libraries,
 )
 
 PATCH = 14  # SAM 3's ViT patch size: input sizes are multiples of it
@@ -93,6 +94,7 @@ class ConceptEngine:
         ``image_size`` overrides the model's input size (1008 for SAM 3); smaller is faster
         and coarser. Raises ModelError with the way to get the model when it is missing.
         """
+        require_sam3_libraries()
         import torch
         from transformers import (
             Sam3Config,

@@ -25,6 +25,7 @@ from videoseg_desktop.inference.sam3_registry import (
     SAM3_REPO,
     check_sam3_name,
     find_sam3_model,
+    require_sam3_libraries,
     sam3_folder,
     sam3_root,
     write_marker,
@@ -66,6 +67,7 @@ def list_repo_files(
     name: str = OFFICIAL_SAM3,
 ) -> RepoFiles:
     """Which files to fetch (with sizes, for progress) from ``repo_id``."""
+    require_sam3_libraries()
     from huggingface_hub import HfApi
 
     api = HfApi(endpoint=endpoint, token=resolve_token(token) or False)

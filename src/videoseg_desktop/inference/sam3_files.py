@@ -30,6 +30,7 @@ from videoseg_desktop.core.errors import ModelError
 from videoseg_desktop.inference.sam3_registry import (
     MODEL_TYPES,
     check_sam3_name,
+    require_sam3_libraries,
     sam3_folder,
     write_marker,
 )
@@ -77,6 +78,7 @@ def wanted(name: str) -> bool:
 
 def check_folder(folder: Path, check_weights: bool = True) -> FolderCheck:
     """Check a SAM 3 model folder (see the module docstring); raises ModelError."""
+    require_sam3_libraries()
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ModelError(

@@ -54,6 +54,19 @@ class Sam3ModelStatus:
         return self.model_type == "sam3_video"
 
 
+def require_sam3_libraries() -> None:
+    """SAM 3 runs on transformers (the optional extra ``videoseg-desktop[sam3]``)."""
+    import importlib.util
+
+    needed = ("transformers", "huggingface_hub", "safetensors", "torchvision")
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModelError(
+            f"SAM 3 needs {', '.join(missing)}, which is not installed: "
+            "pip install 'videoseg-desktop[sam3]' (and torchvision matching your torch)"
+        )
+
+
 def sam3_root() -> Path:
     return models_dir() / "sam3"
 
