@@ -23,6 +23,7 @@ def tiny_sam3_config(
     max_object_pointers: int = 4,
     max_cond_frames: int = 2,
     init_range: float = 0.05,
+    vit_layers: int = 2,
     **video_options,
 ):
     """A ``Sam3VideoConfig`` small enough for a test.
@@ -38,13 +39,13 @@ def tiny_sam3_config(
         "model_type": "sam3_vit_model",
         "hidden_size": hidden,
         "intermediate_size": 2 * hidden,
-        "num_hidden_layers": 2,
+        "num_hidden_layers": vit_layers,
         "num_attention_heads": 2,
         "image_size": s,
         "pretrain_image_size": s,
         "patch_size": PATCH,
         "window_size": 4,
-        "global_attn_indexes": [1],
+        "global_attn_indexes": list(range(1, vit_layers, 2)),
     }
     vision = {
         "model_type": "sam3_vision_model",
@@ -131,7 +132,7 @@ def tiny_tokenizer(folder: Path):
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
 
 
-def save_tiny_sam3(folder: Path, image_size: int = 112, seed: int = 5, **video_options) -> Path:
+def save_tiny_sam3(folder: Path, image_size: int = 112, seed: int = 5, **options) -> Path:
     """Save a random tiny SAM 3 (video + image) model folder in transformers format."""
     import torch
     from transformers import Sam3ImageProcessor, Sam3VideoModel, Sam3VideoProcessor
@@ -141,7 +142,7 @@ def save_tiny_sam3(folder: Path, image_size: int = 112, seed: int = 5, **video_o
 
     folder = Path(folder)
     torch.manual_seed(seed)
-    model = Sam3VideoModel(tiny_sam3_config(image_size, **video_options)).eval()
+    model = Sam3VideoModel(tiny_sam3_config(image_size, **options)).eval()
     size = {"height": int(image_size), "width": int(image_size)}
     images = Sam3ImageProcessor(size=size)
     videos = Sam2VideoVideoProcessor(

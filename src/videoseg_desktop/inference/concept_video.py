@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,8 @@ class ConceptVideoSession:
         self.spill = TensorSpill(self.spill_root / "memory.bin")
         self.memory = ConceptMemory(model, self.spill) if prune else None
         self._tracked = False
+        self._buffer: list = []
+        self.planned_frames = 0
         self.peak_objects = 0
 
     # -- prompts ----------------------------------------------------------------------------
@@ -180,23 +182,49 @@ class ConceptVideoSession:
         (transformers' hot-start delay lets it drop tracks that turn out to be noise).
         Cancelling stops between frames; the frames tracked so far are still reported.
         """
+        is_cancelled = cancel_check(cancel)
+        steps = self.steps(start_frame, direction, end_frame)
+        total = self.planned_frames
+        done = 0
+        began = time.monotonic()
+        for ready in steps:
+            done += 1
+            for result in ready:
+                if on_frame is not None:
+                    on_frame(result)
+            if on_progress is not None:
+                on_progress(progress_after(done, total, time.monotonic() - began))
+            if done < total and is_cancelled():
+                for result in self.flush():
+                    if on_frame is not None:
+                        on_frame(result)
+                steps.close()
+                return PropagationOutcome(done, total, True)
+        return PropagationOutcome(done, total, False)
+
+    def steps(
+        self, start_frame: int = 0, direction: str = "forward", end_frame: int | None = None
+    ) -> Iterator[list[ConceptFrameResult]]:
+        """The run one frame at a time: after each tracked frame, the results ready to report.
+
+        Often empty during the hot-start delay; ``flush()`` hands out what is held back when
+        the caller stops early. For callers that interleave work between frames (benchmarks,
+        a worker that answers other requests); ``propagate`` is built on it.
+        """
         if not self.session.prompts:
             raise VideoSegError("add a concept before tracking")
         if self._tracked:
             raise VideoSegError("a concept session tracks once: start a new one to track again")
         self._tracked = True
         passes = concept_passes(int(start_frame), direction, end_frame, self.num_frames)
-        total = sum(len(order) for _, order in passes)
-        is_cancelled = cancel_check(cancel)
+        self.planned_frames = sum(len(order) for _, order in passes)
+        return self._steps(passes)
+
+    def _steps(self, passes) -> Iterator[list[ConceptFrameResult]]:
         delay = int(self.model.hotstart_delay)
-        done = 0
-        began = time.monotonic()
         for p, (reverse, order) in enumerate(passes):
-            buffer = []
+            self._buffer = []
             for i, frame in enumerate(order):
-                if is_cancelled():
-                    self._emit(buffer, on_frame)
-                    return PropagationOutcome(done, total, True)
                 if i + 1 < len(order):
                     self.feed.prefetch(order[i + 1])
                 with self._inference():
@@ -207,28 +235,23 @@ class ConceptVideoSession:
                         remaining = [(reverse, order[i + 1 :])] + list(passes[p + 1 :])
                         self.memory.prune(self.session, remaining)
                 self.peak_objects = max(self.peak_objects, len(self.session.obj_ids))
-                done += 1
                 if delay > 0:
-                    buffer.append(out)
+                    self._buffer.append(out)
                     self.session.hotstart_removed_obj_ids.update(out.removed_obj_ids)
                     if i == len(order) - 1:
-                        ready, buffer = buffer, []
-                    elif len(buffer) >= delay:
-                        ready, buffer = buffer[:1], buffer[1:]
+                        ready, self._buffer = self._buffer, []
+                    elif len(self._buffer) >= delay:
+                        ready, self._buffer = self._buffer[:1], self._buffer[1:]
                     else:
                         ready = []
                 else:
                     ready = [out]
-                self._emit(ready, on_frame)
-                if on_progress is not None:
-                    on_progress(progress_after(done, total, time.monotonic() - began))
-        return PropagationOutcome(done, total, False)
+                yield [self._result(o) for o in ready]
 
-    def _emit(self, outputs: list, on_frame) -> None:
-        for out in outputs:
-            result = self._result(out)
-            if on_frame is not None:
-                on_frame(result)
+    def flush(self) -> list[ConceptFrameResult]:
+        """Results tracked but held back by the hot-start delay (when stopping early)."""
+        held, self._buffer = self._buffer, []
+        return [self._result(o) for o in held]
 
     def _result(self, out: Any) -> ConceptFrameResult:
         with self._inference():
