@@ -60,7 +60,9 @@ def test_autolabel_suggests_every_instance_and_a_rerun_resumes(project, capsys):
         assert {o.label_id for o in objects} == {car.id}
         assert {o.state for o in objects} == {ObjectState.SUGGESTED}
         masks = [r for o in objects for r in p.masks.for_object(o.id)]
-        assert {m.source for m in masks} == {MaskSource.AUTO} and {m.model for m in masks} == {"tiny3@112"}
+        assert {m.source for m in masks} == {MaskSource.AUTO} and {m.model for m in masks} == {
+            "tiny3@112"
+        }
         assert all(0 <= m.score <= 1 for m in masks)
         video = next(m for m in p.media.list() if m.kind == MediaKind.VIDEO)
         tracks = [p.masks.frames_of(o.id) for o in p.objects.list(video.id)]
@@ -75,10 +77,14 @@ def test_autolabel_suggests_every_instance_and_a_rerun_resumes(project, capsys):
 def test_media_selection_accept_and_exemplars(project, capsys):
     out = _run(
         project,
-        "--concept", "=blob",
-        "--exemplar", "2:0:10,20,60,60",
-        "--exemplar", "2:0:70,50,110,80:neg",
-        "--media", "1,2",
+        "--concept",
+        "=blob",
+        "--exemplar",
+        "2:0:10,20,60,60",
+        "--exemplar",
+        "2:0:70,50,110,80:neg",
+        "--media",
+        "1,2",
         "--accept",
         capsys=capsys,
     )

@@ -9,7 +9,12 @@ import pytest
 from PIL import Image
 
 from tests.helpers.video import write_video
-from videoseg_desktop.core.concepts import ConceptFrameResult, ConceptPrompt, Exemplar, FoundInstance
+from videoseg_desktop.core.concepts import (
+    ConceptFrameResult,
+    ConceptPrompt,
+    Exemplar,
+    FoundInstance,
+)
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.prompts import Box
 from videoseg_desktop.core.records import MaskSource, ObjectState
@@ -84,7 +89,9 @@ def test_overlapping_instances_are_not_suggested_and_human_masks_stay(project):
     item = project.media.list()[0]
     label = project.labels.add("car")
     human = project.objects.add(item.id, label.id)
-    clicked = project.masks.put(human.id, 0, encode_rle(box_mask(0, 0, 20, 20)), MaskSource.CLICKED, "tiny")
+    clicked = project.masks.put(
+        human.id, 0, encode_rle(box_mask(0, 0, 20, 20)), MaskSource.CLICKED, "tiny"
+    )
     (job,) = plan_prelabel(project, [item], [ConceptPrompt("car")], MODEL, redo=True)
     writer = PrelabelWriter(project, job, accept=True)
     writer.begin()
@@ -148,7 +155,9 @@ def test_an_interrupted_video_run_is_redone_without_duplicates(project):
     (job,) = plan_prelabel(project, [video], [ConceptPrompt("car")], MODEL)
     writer = PrelabelWriter(project, job)
     writer.begin()
-    writer.write_frames(_frames({1: {0: (0, 0, 10, 10), 1: (0, 0, 11, 10)}, 2: {1: (30, 0, 40, 9)}}))
+    writer.write_frames(
+        _frames({1: {0: (0, 0, 10, 10), 1: (0, 0, 11, 10)}, 2: {1: (30, 0, 40, 9)}})
+    )
     touched = project.prelabels.objects_of(writer.run.id)[1]
     project.objects.set_state(touched, ObjectState.NORMAL)  # accepted by someone meanwhile
     # interrupted: the run is still running, so it is planned again
@@ -157,7 +166,11 @@ def test_an_interrupted_video_run_is_redone_without_duplicates(project):
     redo.begin()
     left = {o.id for o in project.objects.list(video.id)}
     assert left == {touched}  # the untouched suggestion went, the accepted one stayed
-    redo.write_frames(_frames({1: {f: (0, 0, 10, 10) for f in range(6)}, 2: {f: (30, 0, 40, 9) for f in range(6)}}))
+    redo.write_frames(
+        _frames(
+            {1: {f: (0, 0, 10, 10) for f in range(6)}, 2: {f: (30, 0, 40, 9) for f in range(6)}}
+        )
+    )
     redo.finish()
     assert len(project.objects.list(video.id)) == 2  # track 2 overlaps the accepted object
 
@@ -166,7 +179,9 @@ def test_an_auto_track_is_tracked_from_its_first_mask(project):
     video = project.media.list()[2]
     obj = project.objects.add(video.id, state=ObjectState.SUGGESTED)
     for f in (2, 3, 4):
-        project.masks.put(obj.id, f, encode_rle(box_mask(0, 0, 10 + f, 10)), MaskSource.AUTO, MODEL, 0.9)
+        project.masks.put(
+            obj.id, f, encode_rle(box_mask(0, 0, 10 + f, 10)), MaskSource.AUTO, MODEL, 0.9
+        )
     cond = track_conditioning(project, obj.id)
     assert [c.frame for c in cond] == [2] and cond[0].mask is not None
     project.masks.put(obj.id, 4, encode_rle(box_mask(0, 0, 9, 9)), MaskSource.CLICKED, "tiny")
