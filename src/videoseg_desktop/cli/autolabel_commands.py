@@ -300,12 +300,12 @@ def _video_jobs(project, engine, jobs: list[PrelabelJob], args, summary: Summary
         writers[job.concept.text].begin()
     pending = []
 
-    def flush(session) -> None:
+    def flush() -> None:
         batch, pending[:] = list(pending), []
         if not batch:
             return
         for text, writer in writers.items():
-            ids = {t for r in batch for t in r.instances if session.concept_of(t) == text}
+            ids = {t for r in batch for t, c in r.concepts.items() if c == text}
             writer.write_frames(batch, track_ids=ids)
 
     with (
@@ -319,14 +319,14 @@ def _video_jobs(project, engine, jobs: list[PrelabelJob], args, summary: Summary
             pending.append(result)
             bar.update(1)
             if len(pending) >= BATCH_FRAMES:
-                flush(session)
+                flush()
 
         try:
             session.propagate(
                 min(args.start, item.frame_count - 1), args.direction, on_frame=on_frame
             )
         finally:
-            flush(session)  # what was tracked is kept, also after Ctrl-C
+            flush()  # what was tracked is kept, also after Ctrl-C
     for writer in writers.values():
         writer.finish()
         _count(summary, writer)

@@ -129,3 +129,4 @@ class ConceptFrameResult:
     frame: int
     instances: dict[int, FoundInstance]
     detection_scores: dict[int, float] = field(default_factory=dict)  # score when first found
+    concepts: dict[int, str] = field(default_factory=dict)  # track id -> the text that found it

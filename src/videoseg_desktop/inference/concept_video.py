@@ -144,6 +144,7 @@ class ConceptVideoSession:
         self.memory = ConceptMemory(model, self.spill) if prune else None
         self._tracked = False
         self._buffer: list = []
+        self._track_concepts: dict[int, str] = {}
         self.planned_frames = 0
         self.peak_objects = 0
 
@@ -163,6 +164,10 @@ class ConceptVideoSession:
         self.processor.add_text_prompt(self.session, text)
 
     def concept_of(self, obj_id: int) -> str:
+        """The text that found track ``obj_id`` (also in each result's ``concepts``)."""
+        known = self._track_concepts.get(obj_id)
+        if known is not None:
+            return known
         return self.session.prompts[self.session.obj_id_to_prompt_id[obj_id]]
 
     # -- tracking ---------------------------------------------------------------------------
@@ -260,7 +265,7 @@ class ConceptVideoSession:
         masks = post["masks"].cpu().numpy() if ids else np.zeros((0, 1, 1), bool)
         det_scores = [float(s) for s in post["scores"].tolist()]
         frame_scores = out.obj_id_to_tracker_score or {}
-        instances, detected = {}, {}
+        instances, detected, concepts = {}, {}, {}
         for k, obj_id in enumerate(ids):
             mask = masks[k]
             if self.postprocessing is not None:
@@ -270,7 +275,8 @@ class ConceptVideoSession:
             score = float(frame_scores.get(obj_id, det_scores[k]))
             instances[obj_id] = FoundInstance.from_mask(mask, score)
             detected[obj_id] = det_scores[k]
-        return ConceptFrameResult(int(out.frame_idx), instances, detected)
+            concepts[obj_id] = self._track_concepts.setdefault(obj_id, self.concept_of(obj_id))
+        return ConceptFrameResult(int(out.frame_idx), instances, detected, concepts)
 
     # -- bookkeeping ------------------------------------------------------------------------
 
