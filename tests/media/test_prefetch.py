@@ -34,7 +34,7 @@ def test_an_error_surfaces_for_its_item_only_and_stopping_early_cancels_the_rest
         return i
 
     results = []
-    for item, future in prefetched(range(4), load):
+    for _item, future in prefetched(range(4), load):
         try:
             results.append(future.result())
         except ValueError:
