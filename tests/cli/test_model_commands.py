@@ -149,11 +149,12 @@ def test_models_list(models_dir, capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"models folder: {models_dir}"
-    assert [line.split("\t")[:3] for line in out[2:]] == [
-        ["tiny", "148.8 MiB", "no"],
-        ["small", "175.9 MiB", "no"],
-        ["base_plus", "308.6 MiB", "no"],
-        ["large", "856.5 MiB", "no"],
+    assert [line.split("\t")[:3] + line.split("\t")[-1:] for line in out[2:]] == [
+        ["tiny", "148.8 MiB", "no", "sam2.1"],
+        ["small", "175.9 MiB", "no", "sam2.1"],
+        ["base_plus", "308.6 MiB", "no", "sam2.1"],
+        ["large", "856.5 MiB", "no", "sam2.1"],
+        ["sam3", "3290.2 MiB", "no", "sam3"],
     ]
     assert main(["models", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -224,3 +225,17 @@ def test_import_then_segment_a_video_frame_with_the_imported_model(
     evil.write_bytes(pickle.dumps({"model": {"w": print}}, protocol=2))
     assert main(["models", "import", str(evil)]) == 1
     assert "never pickled code" in capsys.readouterr().err
+
+
+def test_sam3_models_are_listed_and_folders_imported(models_dir, sam3_folder, capsys):
+    assert main(["models", "import", str(sam3_folder), "--name", "mine"]) == 0
+    assert "imported the SAM 3 model folder" in capsys.readouterr().out
+    assert main(["models", "list", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["models"]}
+    assert rows["tiny"]["family"] == "sam2.1"
+    assert rows["sam3"]["family"] == "sam3" and not rows["sam3"]["downloaded"]
+    assert rows["mine"]["downloaded"] and rows["mine"]["video"] and rows["mine"]["imported"]
+    assert main(["models", "list"]) == 0
+    assert "mine\t21.7 MiB\tyes (imported)" in capsys.readouterr().out
+    assert main(["models", "import", str(sam3_folder), "--config", "tiny"]) == 1
+    assert "--config is for SAM 2.1" in capsys.readouterr().err

@@ -168,3 +168,21 @@ def test_mask_writer_batches_and_clears_stale_tracked_masks(project):
         assert p.masks.get(obj.id, 0).source == MaskSource.CLICKED
         assert p.masks.get(obj.id, 1).source == MaskSource.PROPAGATED
         assert p.masks.get(obj.id, 5) is None and p.masks.get(obj.id, 6) is None
+
+
+def test_an_auto_track_keeps_its_first_mask_and_its_other_frames_are_re_tracked(project):
+    square = np.zeros((240, 320), bool)
+    square[60:110, 10:60] = True
+    with Project.open(project) as p:
+        obj = p.objects.add(1, None, name="found")
+        for frame in (2, 3, 4):
+            p.masks.put(obj.id, frame, encode_rle(square), MaskSource.AUTO, "sam3@1008", 0.9)
+        writer = _MaskWriter(p, "model", [obj.id])
+        empty = np.zeros_like(square)
+        for frame, mask in [(2, empty), (3, square), (4, empty)]:
+            writer.add(FrameResult(frame, {obj.id: mask}, {}, {}))
+        writer.flush()
+        assert (writer.stored, writer.removed, writer.kept) == (1, 1, 1)
+        assert p.masks.get(obj.id, 2).source == MaskSource.AUTO  # the anchor stays
+        assert p.masks.get(obj.id, 3).source == MaskSource.PROPAGATED
+        assert p.masks.get(obj.id, 4) is None  # SAM 2.1 no longer sees it there

@@ -16,6 +16,7 @@ from videoseg_desktop.store.lock import ProjectLock
 from videoseg_desktop.store.masks import MaskRepository
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
+from videoseg_desktop.store.prelabel import PrelabelRepository
 from videoseg_desktop.store.review import ReviewRepository
 from videoseg_desktop.store.schema import migrate, require_current
 
@@ -79,6 +80,7 @@ class Project:
         self.attributes = AttributeRepository(self.db)
         self.review = ReviewRepository(self.db)
         self.effort = EffortRepository(self.db)
+        self.prelabels = PrelabelRepository(self.db)
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod

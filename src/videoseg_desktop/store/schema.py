@@ -192,7 +192,33 @@ CREATE TABLE effort (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW]
+# Pre-labelling runs: one row per (media, concept, model) records that a concept search ran
+# there (so a re-run skips it and nothing is suggested twice), and which objects it made (so a
+# run interrupted half-way through a video can be redone without duplicates).
+_V_PRELABEL = """
+CREATE TABLE prelabel_runs (
+    id INTEGER PRIMARY KEY,
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    concept TEXT NOT NULL,
+    model TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'done')),
+    frames_done INTEGER NOT NULL DEFAULT 0,
+    found INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    author TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    UNIQUE (media_id, concept, model)
+);
+CREATE TABLE prelabel_objects (
+    run_id INTEGER NOT NULL REFERENCES prelabel_runs(id) ON DELETE CASCADE,
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    PRIMARY KEY (run_id, object_id)
+);
+CREATE INDEX prelabel_objects_by_object ON prelabel_objects(object_id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW, _V_PRELABEL]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
