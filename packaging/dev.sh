@@ -55,6 +55,8 @@ setup() {
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -c "import torch, torchvision; assert torch.__version__.startswith('$TORCH_VERSION')" 2>/dev/null || install_torch
   "$VENV/bin/pip" install -q -r packaging/requirements.txt -r packaging/requirements-dev.txt
+  # export consumers for the tests, without their dependency lists (see the file)
+  "$VENV/bin/pip" install -q --no-deps -r packaging/requirements-consumers.txt
   # sam2's sdist needs torch at build time and must not pull CUDA torch or torchvision.
   "$VENV/bin/python" -c "import sam2" 2>/dev/null ||
     SAM2_BUILD_CUDA=0 "$VENV/bin/pip" install -q --no-build-isolation --no-deps "sam2==$SAM2_VERSION"

@@ -61,3 +61,24 @@ def davis_mp4(tmp_path_factory, davis_root) -> Path:
     frames_dir = davis_root / "JPEGImages" / "480p" / "car-shadow"
     out = tmp_path_factory.mktemp("davis") / "car-shadow.mp4"
     return encode_frames_to_mp4(sorted(frames_dir.glob("*.jpg")), out, fps=24)
+
+
+@pytest.fixture(scope="session")
+def sam3_folder(tmp_path_factory) -> Path:
+    """A tiny random SAM 3 (images and video) saved as a transformers model folder."""
+    from tests.helpers.sam3 import save_tiny_sam3
+
+    return save_tiny_sam3(tmp_path_factory.mktemp("sam3") / "tiny-sam3")
+
+
+@pytest.fixture
+def sam3_models_dir(tmp_path, monkeypatch, sam3_folder) -> Path:
+    """A models folder where the tiny SAM 3 is installed as model "tiny3" (the import path)."""
+    from videoseg_desktop.inference import registry
+    from videoseg_desktop.inference.sam3_files import import_sam3_folder
+
+    folder = tmp_path / "models"
+    monkeypatch.setenv(registry.MODELS_DIR_ENV, str(folder))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import_sam3_folder(sam3_folder, "tiny3")
+    return folder

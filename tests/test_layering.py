@@ -29,6 +29,8 @@ UI_ROOMS = {
 }
 QT_OK = {"ui", "app"}
 TORCH_OK = {"inference"}
+# Model libraries: slow to import, and only the engine needs them.
+HEAVY = {"torch", "sam2", "torchvision", "transformers", "huggingface_hub", "safetensors"}
 
 
 def _layer(path: Path) -> str:
@@ -58,7 +60,7 @@ def _violations() -> list[str]:
             top = name.split(".")[0]
             if top == "PySide6" and layer not in QT_OK:
                 found.append(f"{path.relative_to(PACKAGE)} imports PySide6")
-            if top in {"torch", "sam2", "torchvision"} and layer not in TORCH_OK:
+            if top in HEAVY and layer not in TORCH_OK:
                 found.append(f"{path.relative_to(PACKAGE)} imports {top}")
             if name.startswith("videoseg_desktop.") and layer in ALLOWED:
                 target = name.split(".")[1]
@@ -125,7 +127,8 @@ def test_cli_and_non_model_packages_import_without_torch():
     code = (
         "import sys, videoseg_desktop.cli.main, videoseg_desktop.store, videoseg_desktop.media, "
         "videoseg_desktop.export, videoseg_desktop.inference;"
-        "bad=[m for m in ('torch','sam2','PySide6') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+        "bad=[m for m in ('torch','sam2','PySide6','transformers','huggingface_hub') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

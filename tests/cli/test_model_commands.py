@@ -75,7 +75,7 @@ def _snapshot(project: Path) -> tuple:
 def test_segment_stores_prompts_and_the_models_mask(project, random_checkpoint, engine, capsys):
     capsys.readouterr()
     assert _segment(project, random_checkpoint, "1", "--object", "car", "--label", "vehicle",
-                    "--point", "200,150") == 0  # fmt: skip
+                    "--point", "200,150", "--user", "seg-user") == 0  # fmt: skip
     report = json.loads(capsys.readouterr().out)
     assert (report["object"], report["frame"], report["model"]) == ("car", 0, "sam2.1_tiny@256")
 
@@ -91,6 +91,11 @@ def test_segment_stores_prompts_and_the_models_mask(project, random_checkpoint, 
         mask = p.masks.get(obj.id, 0)
         assert (mask.source, mask.model) == (MaskSource.CLICKED, "sam2.1_tiny@256")
         assert np.array_equal(decode_rle(mask.rle), first.mask)
+        # SAM's predicted IoU is kept with the mask; who clicked is kept everywhere
+        assert mask.score == pytest.approx(first.score)
+        assert report["score"] == pytest.approx(mask.score, abs=1e-4)
+        assert mask.author == obj.author == prompts[0].author == "seg-user"
+        assert p.objects.get(obj.id).clicks == 1
         assert mask.area == report["area"] == int(first.mask.sum())
 
     # A second call refines the same object with all of the frame's prompts.
@@ -144,11 +149,12 @@ def test_models_list(models_dir, capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"models folder: {models_dir}"
-    assert [line.split("\t")[:3] for line in out[2:]] == [
-        ["tiny", "148.8 MiB", "no"],
-        ["small", "175.9 MiB", "no"],
-        ["base_plus", "308.6 MiB", "no"],
-        ["large", "856.5 MiB", "no"],
+    assert [line.split("\t")[:3] + line.split("\t")[-1:] for line in out[2:]] == [
+        ["tiny", "148.8 MiB", "no", "sam2.1"],
+        ["small", "175.9 MiB", "no", "sam2.1"],
+        ["base_plus", "308.6 MiB", "no", "sam2.1"],
+        ["large", "856.5 MiB", "no", "sam2.1"],
+        ["sam3", "3290.2 MiB", "no", "sam3"],
     ]
     assert main(["models", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -220,3 +226,17 @@ def test_import_then_segment_a_video_frame_with_the_imported_model(
     assert main(["models", "import", str(evil)]) == 1
     err = capsys.readouterr().err
     assert "could run code" in err and "weights_only" not in err  # torch's advice not echoed
+
+
+def test_sam3_models_are_listed_and_folders_imported(models_dir, sam3_folder, capsys):
+    assert main(["models", "import", str(sam3_folder), "--name", "mine"]) == 0
+    assert "imported the SAM 3 model folder" in capsys.readouterr().out
+    assert main(["models", "list", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["models"]}
+    assert rows["tiny"]["family"] == "sam2.1"
+    assert rows["sam3"]["family"] == "sam3" and not rows["sam3"]["downloaded"]
+    assert rows["mine"]["downloaded"] and rows["mine"]["video"] and rows["mine"]["imported"]
+    assert main(["models", "list"]) == 0
+    assert "mine\t21.7 MiB\tyes (imported)" in capsys.readouterr().out
+    assert main(["models", "import", str(sam3_folder), "--config", "tiny"]) == 1
+    assert "--config is for SAM 2.1" in capsys.readouterr().err

@@ -51,7 +51,9 @@ def _model(checkpoint: Path) -> list[str]:
 
 
 def _track(project: Path, checkpoint: Path, *args: str) -> int:
-    return main(["track", str(project), "1", *args, *_model(checkpoint), "--json"])
+    return main(
+        ["track", str(project), "1", *args, *_model(checkpoint), "--json", "--user", "tracker"]
+    )
 
 
 def _square_box(frame: int) -> str:
@@ -70,7 +72,7 @@ def test_track_both_ways_from_a_clicked_frame_keeps_it_and_fills_the_rest(
 ):
     assert (
         main(
-            ["segment", str(project), "1", "--frame", "4", "--object", "car"]
+            ["segment", str(project), "1", "--frame", "4", "--object", "car", "--user", "tracker"]
             + ["--box", _square_box(4), *_model(random_checkpoint), "--json"]
         )
         == 0
@@ -89,6 +91,11 @@ def test_track_both_ways_from_a_clicked_frame_keeps_it_and_fills_the_rest(
     stored = _stored(project, "car")
     assert sorted(stored) == list(range(FRAMES))
     assert stored[4] == clicked  # the clicked mask is untouched
+    with Project.open(project, read_only=True) as p:
+        records = list(p.masks.for_object(p.objects.find(1, "car").id))
+    # every tracked frame keeps the model's confidence (sigmoid of its object score logit)
+    assert all(0.5 < r.score <= 1 for r in records if r.source == MaskSource.PROPAGATED)
+    assert {r.author for r in records} == {"tracker"}
     for frame, (source, rle, model) in stored.items():
         if frame != 4:
             assert source == MaskSource.PROPAGATED and model == "sam2.1_tiny@256"
@@ -161,3 +168,21 @@ def test_mask_writer_batches_and_clears_stale_tracked_masks(project):
         assert p.masks.get(obj.id, 0).source == MaskSource.CLICKED
         assert p.masks.get(obj.id, 1).source == MaskSource.PROPAGATED
         assert p.masks.get(obj.id, 5) is None and p.masks.get(obj.id, 6) is None
+
+
+def test_an_auto_track_keeps_its_first_mask_and_its_other_frames_are_re_tracked(project):
+    square = np.zeros((240, 320), bool)
+    square[60:110, 10:60] = True
+    with Project.open(project) as p:
+        obj = p.objects.add(1, None, name="found")
+        for frame in (2, 3, 4):
+            p.masks.put(obj.id, frame, encode_rle(square), MaskSource.AUTO, "sam3@1008", 0.9)
+        writer = _MaskWriter(p, "model", [obj.id])
+        empty = np.zeros_like(square)
+        for frame, mask in [(2, empty), (3, square), (4, empty)]:
+            writer.add(FrameResult(frame, {obj.id: mask}, {}, {}))
+        writer.flush()
+        assert (writer.stored, writer.removed, writer.kept) == (1, 1, 1)
+        assert p.masks.get(obj.id, 2).source == MaskSource.AUTO  # the anchor stays
+        assert p.masks.get(obj.id, 3).source == MaskSource.PROPAGATED
+        assert p.masks.get(obj.id, 4) is None  # SAM 2.1 no longer sees it there

@@ -1,9 +1,12 @@
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 import yaml
 from PIL import Image
 
-from tests.export.conftest import blob_mask
+from tests.export.conftest import H, W, blob_mask
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource
@@ -51,13 +54,45 @@ def test_yolo_layout_and_data_yaml(image_project):
     summary = export_yolo(image_project)
     data = yaml.safe_load((summary.path / "data.yaml").read_text())
     assert data["names"] == {0: "cat", 1: "dog"} and data["nc"] == 2
+    # no 'path': Ultralytics then resolves train/val against the folder holding data.yaml
+    assert "path" not in data and data["train"] == data["val"] == "images"
     lines = (summary.path / "labels" / "img0.txt").read_text().splitlines()
     classes = [int(line.split()[0]) for line in lines]
-    assert sorted(classes) == [0, 0, 1]  # the two-part cat gives two lines
+    assert sorted(classes) == [0, 1]  # one line per object: the two-part holed cat is one line
     for line in lines:
         values = [float(v) for v in line.split()[1:]]
         assert len(values) >= 6 and len(values) % 2 == 0 and all(0 <= v <= 1 for v in values)
     assert any("holes" in w for w in summary.warnings)
+
+
+def test_one_line_per_object_keeps_parts_and_holes(image_project, tmp_path):
+    """Every image has as many lines as objects; the joined cat polygon reads back as the
+    holed two-part mask, and OpenCV's even-odd fill (Ultralytics') keeps its hole too."""
+    summary = export_yolo(image_project)
+    for item in image_project.media.list():
+        labelled = [o for o in image_project.objects.list(item.id) if o.label_id is not None]
+        name = Path(item.original_name).with_suffix(".txt").name
+        lines = (summary.path / "labels" / name).read_text().splitlines()
+        assert len(lines) == len(labelled)
+    fresh = Project.create(tmp_path / "fresh")
+    fresh.import_media(sorted((summary.path / "images").iterdir()))
+    result = import_annotations(fresh, "yolo", summary.path)
+    assert result.objects == 4  # three cats and a dog, not one object per part
+    back = _union_by_image_and_class(fresh)
+    for key, mask in image_project.expected.items():
+        assert (back[key] == mask).all(), key  # parts, hole and all: pixel-exact
+    fresh.close()
+    cat_line = next(
+        line
+        for line in (summary.path / "labels" / "img0.txt").read_text().splitlines()
+        if line.startswith("0 ")
+    )
+    xy = np.array([float(v) for v in cat_line.split()[1:]]).reshape(-1, 2) * [W, H]
+    drawn = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(drawn, [np.ascontiguousarray(xy.astype(np.int32))], 1)  # as polygon2mask does
+    cat = image_project.expected[("img0.png", "cat")]
+    assert not (cat & ~drawn.astype(bool)).any()  # nothing of the mask lost
+    assert not drawn[12:20, 12:22].any()  # the hole stays open
     assert (summary.path / "images" / "img0.png").read_bytes() == image_project.media_path(
         image_project.media.list()[0]
     ).read_bytes()

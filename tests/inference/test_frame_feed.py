@@ -63,6 +63,19 @@ def test_prefetch_decodes_once_in_the_background():
     assert feed.cached_indices == []
 
 
+def test_tracking_order_decodes_each_frame_once():
+    """Tracking prefetches frame i + 1 before it reads frame i (prefetched a step earlier)."""
+    source = MemoryFrames(moving_square_frames(8))
+    feed = FrameFeed(source, 64, cache_frames=2)
+    feed.prefetch(0)
+    for i in range(8):
+        feed.prefetch(i + 1)
+        feed[i]
+    assert sorted(source.reads) == list(range(8))
+    assert len(feed.cached_indices) <= 2
+    feed.close()
+
+
 def test_out_of_range_frames_and_bad_pixels_are_refused():
     feed = FrameFeed(MemoryFrames(moving_square_frames(2)), 64)
     with pytest.raises(IndexError):

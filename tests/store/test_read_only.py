@@ -88,6 +88,11 @@ READS = [
     ["export", "{p}", "--format", "coco", "--out", "{t}/coco-out"],
     ["export", "{p}", "--format", "yolo", "--out", "{t}/yolo-out"],
     ["check", "{p}"],
+    ["review", "{p}"],
+    ["status", "{p}"],
+    ["stats", "{p}"],
+    ["attributes", "{p}", "cat"],
+    ["review-settings", "{p}"],
 ]
 WRITES = [
     (["import", "{p}", "{t}/pic.png"], "import"),
@@ -95,6 +100,12 @@ WRITES = [
     (["labels", "{p}", "rename", "cat", "kitten"], "labels rename"),
     (["segment", "{p}", "1", "--point", "3,3"], "segment"),
     (["import-annotations", "{p}", "--format", "coco", "{t}/pic.png"], "import-annotations"),
+    (["review", "{p}", "accept", "--media", "1"], "review accept"),
+    (["status", "{p}", "1", "done"], "status"),
+    (["review-settings", "{p}", "min_score=0.5"], "review-settings"),
+    (["attributes", "{p}", "cat", "add", "occluded", "--type", "bool"], "attributes"),
+    (["set-attribute", "{p}", "1", "--object", "cat 1", "occluded=true"], "set-attribute"),
+    (["autolabel", "{p}", "--concept", "cat"], "autolabel"),
 ]
 
 

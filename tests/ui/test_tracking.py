@@ -51,6 +51,9 @@ def test_track_forward_streams_masks_into_store_timeline_and_undo(video_driver, 
     assert found[0] == MaskSource.CLICKED
     assert all(found[f] == MaskSource.PROPAGATED for f in found if f > 0)
     assert summary.stored == len(found) - 1
+    # Each tracked frame keeps the model's confidence and who tracked it.
+    scores = {r.frame: (r.score, r.author) for r in d.project.masks.for_object(obj)}
+    assert all(0.5 < s <= 1 and a == d.project.user for f, (s, a) in scores.items() if f > 0)
     # Progress and the timeline moved while the frames streamed in, not only at the end.
     assert progress[-1][:2] == (VIDEO_FRAMES, VIDEO_FRAMES)
     assert len({p[0] for p in progress}) == VIDEO_FRAMES
@@ -67,6 +70,7 @@ def test_track_forward_streams_masks_into_store_timeline_and_undo(video_driver, 
     assert sources(d.project, obj) == {0: MaskSource.CLICKED}
     stack.redo()
     assert sources(d.project, obj) == found
+    assert {r.frame: (r.score, r.author) for r in d.project.masks.for_object(obj)} == scores
 
 
 def test_correction_updates_the_frame_and_repropagation_keeps_the_rest(video_driver, qtbot):

@@ -21,7 +21,11 @@ def _state(driver):
             o.name,
             o.label_id,
             [(p.id, p.kind, p.coords, p.positive) for p in driver.project.prompts.list(o.id)],
-            [(m.frame, m.rle["counts"], m.source) for m in driver.project.masks.for_object(o.id)],
+            [
+                (m.frame, m.rle["counts"], m.source, m.score, m.author)
+                for m in driver.project.masks.for_object(o.id)
+            ],
+            driver.project.attributes.values(o.id),
         )
         for o in objects
     ]
@@ -31,6 +35,10 @@ def test_undo_and_redo_prompts_and_objects_restore_the_store_exactly(driver):
     driver.click(200, 200)
     driver.wait_masks()
     after_first = _state(driver)
+    # the model's confidence (SAM's predicted IoU) and who clicked are stored with the mask
+    (_frame, _counts, source, score, author) = after_first[0][4][0]
+    assert source is MaskSource.CLICKED and 0 <= score <= 1
+    assert author == driver.project.user == driver.project.objects.get(after_first[0][0]).author
     driver.click(260, 240, CTRL)
     driver.wait_masks()
     after_second = _state(driver)
@@ -50,11 +58,16 @@ def test_undo_and_redo_prompts_and_objects_restore_the_store_exactly(driver):
     assert _state(driver) == after_second
 
 
-def test_undo_of_a_deleted_object_brings_back_its_prompts_and_masks(driver):
+def test_undo_of_a_deleted_object_brings_back_its_prompts_masks_and_attributes(driver):
     driver.drag(100, 100, 400, 300)
     driver.click(250, 200)
     driver.wait_masks()
+    car = driver.project.labels.get("car")
+    driver.project.objects.set_label(driver.session.object_id, car.id)
+    spec = driver.project.attributes.add_spec(car.id, "parked", "bool")
+    driver.project.attributes.set_value(driver.session.object_id, spec, True)
     before = _state(driver)
+    assert before[0][5] != []
     driver.key(Qt.Key.Key_Delete)
     assert _state(driver) == []
     driver.key(Qt.Key.Key_Z, CTRL)
@@ -116,9 +129,15 @@ def test_deleting_a_label_keeps_its_objects_and_undo_relabels_them(driver):
     obj = driver.session.object_id
     panel = driver.window.label_panel
     driver.session.set_label(car.id)
+    driver.project.objects.set_label(obj, car.id)
+    spec = driver.project.attributes.add_spec(car.id, "colour", "choice", ["red", "blue"])
+    driver.project.attributes.set_value(obj, spec, "red")
     panel.delete_current(confirm=False)
     assert driver.project.labels.get("car") is None
     assert driver.project.objects.get(obj).label_id is None
+    assert driver.project.attributes.specs() == []  # they went with the label
     driver.key(Qt.Key.Key_Z, CTRL)
     assert driver.project.labels.get("car") == car
     assert driver.project.objects.get(obj).label_id == car.id
+    assert driver.project.attributes.specs() == [spec]
+    assert driver.project.attributes.current(obj) == {"colour": "red"}

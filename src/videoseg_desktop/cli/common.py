@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -20,13 +21,38 @@ def add_project_arg(parser) -> None:
         "it works while another process writes it (automatic when the folder cannot be "
         "written; commands that change the project then refuse)",
     )
+    add_user_arg(parser)
+
+
+def add_user_arg(parser, in_subcommand: bool = False) -> None:
+    """--user; ``in_subcommand`` for an OP parser below a command that has it already (both
+    places work: ``labels DIR --user X add a`` and ``labels DIR add a --user X``)."""
+    extra = {"default": argparse.SUPPRESS} if in_subcommand else {}
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        **extra,
+        help="who is working, recorded with every change (default: $VIDEOSEG_USER, else the "
+        "login name)",
+    )
+
+
+def add_op_args(op) -> None:
+    """--user and --read-only again on an OP parser below a command (``labels DIR add NAME
+    --read-only`` reads naturally too); the command's own defaults stay when they are absent."""
+    op.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    add_user_arg(op, in_subcommand=True)
 
 
 def open_project(args, read_only: bool = False) -> Project:
     """Open the project of ``args``; read-only when asked, when the command only reads, or when
     the folder cannot be written."""
     return Project.open(
-        args.project, read_only=read_only or bool(getattr(args, "read_only", False))
+        args.project,
+        read_only=read_only or bool(getattr(args, "read_only", False)),
+        user=getattr(args, "user", None),
     )
 
 

@@ -34,6 +34,13 @@ def register(sub) -> None:
     p.add_argument("--media", metavar="ID,...", help="only these media ids")
     p.add_argument("--zip", action="store_true", help="write one zip file instead of a folder")
     p.add_argument(
+        "--status",
+        choices=("reviewed", "done", "any"),
+        default="any",
+        help="only media items reviewed, or done (annotator finished; reviewed included); "
+        "default any",
+    )
+    p.add_argument(
         "--polygons",
         action="store_true",
         help="COCO: polygons instead of RLE (lossy: holes are filled)",
@@ -116,6 +123,7 @@ def cmd_export(args) -> int:
             media_ids=parse_id_list(args.media),
             zip_output=args.zip,
             progress=progress,
+            status=args.status,
             **options,
         )
     progress.finish()

@@ -24,6 +24,9 @@ COMMAND_MODULES = (
     "videoseg_desktop.cli.export_commands",
     "videoseg_desktop.cli.track_commands",
     "videoseg_desktop.cli.check_commands",
+    "videoseg_desktop.cli.review_commands",
+    "videoseg_desktop.cli.attribute_commands",
+    "videoseg_desktop.cli.autolabel_commands",
 )
 
 
@@ -40,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="videoseg",
-        description="VideoSeg Desktop on the command line: projects, media, SAM 2.1 segmentation and tracking, export.",
+        description="VideoSeg Desktop on the command line: projects, media, SAM 2.1 segmentation and tracking, SAM 3 pre-labelling, export.",
     )
     parser.add_argument("--version", action="version", version=f"videoseg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

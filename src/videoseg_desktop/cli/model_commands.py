@@ -16,6 +16,7 @@ from videoseg_desktop.core.errors import ProjectError, VideoSegError
 from videoseg_desktop.core.masks import rle_area, rle_bbox
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.core.review_rules import clamp_score
 
 MODEL_OPTIONS_HELP = "model name (official: tiny, small, base_plus, large; or an imported name)"
 
@@ -23,9 +24,10 @@ MODEL_OPTIONS_HELP = "model name (official: tiny, small, base_plus, large; or an
 def register(sub) -> None:
     models = sub.add_parser(
         "models",
-        help="list, download or import SAM 2.1 checkpoints",
-        description="Manage SAM 2.1 checkpoints in the models folder "
-        "(the user cache, or $VIDEOSEG_MODELS_DIR).",
+        help="list, download or import models (SAM 2.1 checkpoints, SAM 3)",
+        description="Manage models in the models folder (the user cache, or "
+        "$VIDEOSEG_MODELS_DIR): SAM 2.1 checkpoints for clicks and tracking, and SAM 3 "
+        "(transformers model folders) for concept pre-labelling.",
     )
     ops = models.add_subparsers(dest="op", metavar="OP", required=True)
     op = ops.add_parser("list", help="show the models and whether they are downloaded")
@@ -33,21 +35,36 @@ def register(sub) -> None:
     op.set_defaults(handler=cmd_models_list)
     op = ops.add_parser(
         "download",
-        help="download official checkpoints",
-        description="Download official SAM 2.1 checkpoints from Meta, resuming an interrupted "
-        "download, and verify them (size, SHA-256, weights).",
+        help="download official models",
+        description="Download official SAM 2.1 checkpoints from Meta (resuming an interrupted "
+        "download, verified by size, SHA-256 and weights), or SAM 3 from the Hugging Face hub "
+        "(facebook/sam3, gated: request access on its page first; the token comes from "
+        "HF_TOKEN, `hf auth login` or --token; the SAM License is shown once to accept).",
     )
-    op.add_argument("names", metavar="NAME", nargs="+", help="tiny, small, base_plus or large")
+    op.add_argument(
+        "names", metavar="NAME", nargs="+", help="tiny, small, base_plus, large or sam3"
+    )
+    op.add_argument("--token", help="Hugging Face token for SAM 3 (default: HF_TOKEN or login)")
+    op.add_argument(
+        "--accept-licence",
+        "--accept-license",
+        dest="accept_licence",
+        action="store_true",
+        help="accept the SAM 3 licence without being asked (scripts)",
+    )
     op.set_defaults(handler=cmd_models_download)
     op = ops.add_parser(
         "import",
-        help="import a checkpoint file (e.g. fine-tuned)",
+        help="import a SAM 2.1 checkpoint file or a SAM 3 model folder",
         description="Copy a SAM 2.1 checkpoint ({'model': state_dict}, as sam2 saves it) into the "
-        "models folder after checking that it loads safely into its architecture.",
+        "models folder after checking that it loads safely into its architecture; or a SAM 3 "
+        "model folder in transformers format (config.json, model.safetensors, processor and "
+        "tokenizer files; safetensors only, no custom code) after checking its files and that "
+        "its weights fit its config.",
     )
-    op.add_argument("path", metavar="PATH", type=Path)
+    op.add_argument("path", metavar="PATH", type=Path, help="checkpoint file or SAM 3 folder")
     op.add_argument(
-        "--config", help="architecture: tiny, small, base_plus or large (default: detect)"
+        "--config", help="SAM 2.1 architecture: tiny, small, base_plus or large (default: detect)"
     )
     op.add_argument("--name", help="name to use it under (default: the file's name)")
     op.set_defaults(handler=cmd_models_import)
@@ -141,40 +158,47 @@ def parse_box(text: str) -> Box:
 
 
 def cmd_models_list(args) -> int:
+    from videoseg_desktop.cli.sam3_model_commands import sam3_rows
     from videoseg_desktop.inference.registry import list_models, models_dir
 
-    rows = list_models()
+    data = [
+        {
+            "name": r.name,
+            "family": "sam2.1",
+            "config": r.config,
+            "size_bytes": r.size_bytes,
+            "downloaded": r.downloaded,
+            "imported": r.imported,
+            "path": str(r.path),
+        }
+        for r in list_models()
+    ] + sam3_rows()
     if args.json:
-        data = [
-            {
-                "name": r.name,
-                "config": r.config,
-                "size_bytes": r.size_bytes,
-                "downloaded": r.downloaded,
-                "imported": r.imported,
-                "path": str(r.path),
-            }
-            for r in rows
-        ]
         print(json.dumps({"models_dir": str(models_dir()), "models": data}))
         return 0
     print(f"models folder: {models_dir()}")
-    print("name\tsize\tdownloaded\tpath")
-    for r in rows:
-        size = _mib(r.size_bytes) if r.size_bytes is not None else "-"
-        state = "yes" if r.downloaded else "no"
-        if r.imported:
+    print("name\tsize\tdownloaded\tpath\tfamily")
+    for r in data:
+        size = _mib(r["size_bytes"]) if r["size_bytes"] is not None else "-"
+        state = "yes" if r["downloaded"] else "no"
+        if r["imported"]:
             state += " (imported)"
-        print(f"{r.name}\t{size}\t{state}\t{r.path}")
+        print(f"{r['name']}\t{size}\t{state}\t{r['path']}\t{r['family']}")
     return 0
 
 
 def cmd_models_download(args) -> int:
+    from videoseg_desktop.cli import sam3_model_commands
     from videoseg_desktop.inference.download import download_model
     from videoseg_desktop.inference.registry import find_checkpoint, get_spec
+    from videoseg_desktop.inference.sam3_registry import OFFICIAL_SAM3
 
-    specs = [get_spec(name) for name in args.names]  # unknown names fail before any download
+    # unknown names fail before any download
+    specs = [None if name == OFFICIAL_SAM3 else get_spec(name) for name in args.names]
     for spec in specs:
+        if spec is None:
+            sam3_model_commands.download(OFFICIAL_SAM3, args, ByteProgress)
+            continue
         present = find_checkpoint(spec.name)
         if present is not None:
             print(f"{spec.name}: already downloaded at {present}")
@@ -191,6 +215,13 @@ def cmd_models_download(args) -> int:
 def cmd_models_import(args) -> int:
     from videoseg_desktop.inference.checkpoint import import_checkpoint
 
+    if args.path.expanduser().is_dir():
+        from videoseg_desktop.cli.sam3_model_commands import import_folder
+
+        if args.config:
+            raise VideoSegError("--config is for SAM 2.1 checkpoint files, not SAM 3 folders")
+        import_folder(args.path, args.name)
+        return 0
     path = import_checkpoint(args.path, args.config, args.name)
     print(f"imported {args.path} to {path}")
     return 0
@@ -275,7 +306,14 @@ def cmd_segment(args) -> int:
                 project.prompts.add(obj.id, args.frame, "box", _box_coords(args.box), True)
             for p in args.points:
                 project.prompts.add(obj.id, args.frame, "point", (p.x, p.y), p.positive)
-            project.masks.put(obj.id, args.frame, result.rle, MaskSource.CLICKED, engine.model_id)
+            project.masks.put(
+                obj.id,
+                args.frame,
+                result.rle,
+                MaskSource.CLICKED,
+                engine.model_id,
+                score=clamp_score(result.score),  # SAM's predicted IoU of the chosen mask
+            )
 
     report = {
         "object_id": obj.id,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from videoseg_desktop.cli.common import (
     ProgressLine,
+    add_op_args,
     add_project_arg,
+    add_user_arg,
     open_for_writing,
     open_project,
 )
@@ -23,6 +24,7 @@ def register(sub) -> None:
     )
     p.add_argument("project", metavar="DIR", type=Path, help="folder to create the project in")
     p.add_argument("--name", help="project name (default: the folder's name)")
+    add_user_arg(p)
     p.set_defaults(handler=cmd_new)
 
     p = sub.add_parser(
@@ -63,10 +65,8 @@ def register(sub) -> None:
     op.add_argument("color", help="#RRGGBB")
     op = ops.add_parser("remove", help="remove a label (its objects stay, unlabelled)")
     op.add_argument("name")
-    for op in ops.choices.values():  # `labels DIR add NAME --read-only` reads naturally too
-        op.add_argument(
-            "--read-only", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-        )
+    for op in ops.choices.values():
+        add_op_args(op)
     p.set_defaults(handler=cmd_labels)
 
     p = sub.add_parser("info", help="show a project's labels, media and counts")
@@ -87,7 +87,7 @@ def register(sub) -> None:
 
 
 def cmd_new(args) -> int:
-    with Project.create(args.project, name=args.name) as project:
+    with Project.create(args.project, name=args.name, user=args.user) as project:
         print(f"created project {project.name!r} in {project.root}")
     return 0
 

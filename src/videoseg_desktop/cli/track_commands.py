@@ -1,10 +1,11 @@
 """`videoseg track`: track objects through a video with SAM 2.1 and store the masks.
 
 Each object's conditioning frames come from the project: a frame with a stored clicked, edited
-or imported mask conditions tracking with that very mask (what the annotator accepted); a frame
-with prompts but no such mask conditions it with its points and box. Tracked masks are stored
-as "propagated", in batches of one transaction each, and never replace a clicked, edited or
-imported mask. torch is imported only when the command runs.
+or imported mask (or the first auto mask of a concept-found track) conditions tracking with that
+very mask; a frame with prompts but no such mask conditions it with its points and box (see
+store/tracking_inputs.py). Tracked masks are stored as "propagated", in batches of one
+transaction each, and never replace those conditioning masks; other auto masks are tracking
+results that re-tracking replaces. torch is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from videoseg_desktop.cli.model_commands import add_model_options, load_engine
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaKind
-from videoseg_desktop.store.tracking_inputs import KEPT_SOURCES, Conditioning, track_conditioning
+from videoseg_desktop.core.review_rules import confidence_from_logit
+from videoseg_desktop.store.tracking_inputs import (
+    TRACKED_SOURCES,
+    Conditioning,
+    kept_frames,
+    track_conditioning,
+)
 
 BATCH_FRAMES = 32  # masks written per transaction
 
@@ -196,8 +203,8 @@ class _MaskWriter:
         self.propagated: dict[int, set[int]] = {}
         for obj_id in object_ids:
             stored = project.masks.frames_of(obj_id)
-            self.kept_frames[obj_id] = {f for f, s in stored if s in KEPT_SOURCES}
-            self.propagated[obj_id] = {f for f, s in stored if s == MaskSource.PROPAGATED}
+            self.kept_frames[obj_id] = kept_frames(stored)
+            self.propagated[obj_id] = {f for f, s in stored if s in TRACKED_SOURCES}
         self._writes: list[tuple] = []
         self._empties: list[tuple[int, int]] = []
         self._frames = 0
@@ -209,8 +216,11 @@ class _MaskWriter:
                 self.kept += 1
             elif mask.any():
                 rle = encode_rle(mask)
+                # The object score logit as a 0..1 confidence (docs/adr/0009).
+                logit = result.object_scores.get(obj_id)
+                score = None if logit is None else confidence_from_logit(logit)
                 self._writes.append(
-                    (obj_id, result.frame, rle, MaskSource.PROPAGATED, self.model_id)
+                    (obj_id, result.frame, rle, MaskSource.PROPAGATED, self.model_id, score)
                 )
             elif result.frame in self.propagated[obj_id]:
                 self._empties.append((obj_id, result.frame))  # the object left: drop stale mask

@@ -142,3 +142,15 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     if union == 0:
         return 1.0
     return float(np.logical_and(a, b).sum() / union)
+
+
+def rle_ious(rles: list[Rle], others: list[Rle]) -> np.ndarray:
+    """Intersection over union of every RLE in ``rles`` with every one in ``others`` (len x len).
+
+    Computed on the run-length encodings (pycocotools), without decoding the masks.
+    """
+    if not rles or not others:
+        return np.zeros((len(rles), len(others)))
+    a = [_coco(r) for r in rles]
+    b = [_coco(r) for r in others]
+    return np.asarray(mask_utils.iou(a, b, [0] * len(b)), dtype=float).reshape(len(a), len(b))

@@ -21,6 +21,16 @@ class MaskSource(str, Enum):
     AUTO = "auto"  # found by the model without a person's prompt (concept pre-labels)
 
 
+class MediaStatus(str, Enum):
+    """Where a media item stands in the annotate-then-review workflow."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in-progress"  # set by the first mask a person makes on it
+    DONE = "done"  # the annotator's word: ready for review
+    REVIEWED = "reviewed"  # the reviewer's word: passed
+    NEEDS_CHANGES = "needs-changes"  # the reviewer's word: back to the annotator (with a comment)
+
+
 class ObjectState(str, Enum):
     NORMAL = "normal"
     SUGGESTED = "suggested"  # a pre-label awaiting a person's accept or reject
@@ -51,6 +61,10 @@ class MediaItem:
     imported_at: str
     annotated: bool
     linked: bool = False
+    status: MediaStatus = MediaStatus.TODO
+    status_comment: str | None = None  # the reviewer's note with needs-changes (or any state)
+    status_by: str | None = None
+    status_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,8 @@ class ObjectRecord:
     created_at: str
     state: ObjectState = ObjectState.NORMAL
     author: str | None = None
+    clicks: int = 0  # prompts ever added (undo does not take effort back)
+    corrections: int = 0  # tracked or automatic masks replaced by a click or an edit
 
 
 @dataclass(frozen=True)
@@ -91,3 +107,5 @@ class MaskRecord:
         None  # the model's own confidence (predicted IoU, object or concept score)
     )
     author: str | None = None
+    accepted_by: str | None = None  # the reviewer who accepted this very mask (None: not yet)
+    accepted_at: str | None = None

@@ -40,6 +40,7 @@ def export_coco(
     copy_images: bool = False,
     zip_output: bool = False,
     progress: Progress | None = None,
+    status: str = "any",
 ) -> ExportSummary:
     """Write ``annotations.json`` (and ``images/`` when images are copied or frames exported).
 
@@ -49,7 +50,7 @@ def export_coco(
     becomes an image ``<video stem>/00000.jpg``, written under ``images/``.
     """
     kinds = {MediaKind.IMAGE} | ({MediaKind.VIDEO} if frames_as_images else set())
-    sel = select(project, kinds, labels, media_ids, require_label=True)
+    sel = select(project, kinds, labels, media_ids, require_label=True, status=status)
     if not frames_as_images and media_ids is None and project.media.counts()["videos"]:
         sel.warnings.append("videos are left out of COCO; add --frames-as-images to include them")
     images = plan_images(sel)
@@ -70,7 +71,7 @@ def export_coco(
                 [
                     ("info", dataset_info(project)),
                     ("licenses", []),
-                    ("categories", categories(sel.labels)),
+                    ("categories", categories(sel.labels, sel.specs_by_label())),
                     ("images", (_image_entry(img) for img in images)),
                     (
                         "annotations",
@@ -93,8 +94,17 @@ def export_coco(
     return summary
 
 
-def categories(labels) -> list[dict]:
-    return [{"id": lb.id, "name": lb.name, "supercategory": ""} for lb in labels]
+def categories(labels, specs_by_label: dict | None = None) -> list[dict]:
+    """Categories from labels; a label's attribute schema rides along as ``attribute_specs``
+    (other readers ignore it; ours reads it back so the types survive a round trip)."""
+    out = []
+    for lb in labels:
+        entry = {"id": lb.id, "name": lb.name, "supercategory": ""}
+        specs = (specs_by_label or {}).get(lb.id)
+        if specs:
+            entry["attribute_specs"] = [spec.to_json() for spec in specs]
+        out.append(entry)
+    return out
 
 
 def _image_entry(image: PlannedImage) -> dict:
@@ -117,7 +127,11 @@ def _annotations(sel, images, polygons, counts, progress, done, total):
             counts["masks"] += 1
             counts["objects"] += obj.id not in seen
             seen.add(obj.id)
-            yield _annotation(ann_id, image.id, obj, rec, polygons, counts)
+            entry = _annotation(ann_id, image.id, obj, rec, polygons, counts)
+            attributes = sel.attributes_at(obj, image.frame)
+            if attributes is not None:
+                entry["attributes"] = attributes  # as CVAT's COCO export writes them
+            yield entry
         done += 1
         if progress:
             progress(done, total)
@@ -131,7 +145,7 @@ def _annotation(
         counts["holes"] += has_holes
     else:
         segmentation = {"size": list(rec.rle["size"]), "counts": rec.rle["counts"]}
-    return {
+    entry = {
         "id": ann_id,
         "image_id": image_id,
         "category_id": obj.label_id,
@@ -140,3 +154,6 @@ def _annotation(
         "bbox": [float(v) for v in rec.bbox],
         "iscrowd": 0,
     }
+    if rec.score is not None:
+        entry["score"] = rec.score  # the model's confidence (COCO results use the same key)
+    return entry

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.export.attribute_reader import (
+    read_attribute_specs,
+    read_attributes,
+    read_score,
+)
 from videoseg_desktop.export.dataset import (
     AnnotationSet,
     ImageAnnotations,
@@ -79,5 +84,8 @@ def read_coco(path: Path) -> AnnotationSet:
             require(ann, "segmentation", (dict, list), where), image.height, image.width, where
         )
         if rle is not None:
-            image.instances.append(Instance(rle, category))
-    return AnnotationSet("coco", source, images=list(images.values()))
+            score, attributes = read_score(ann, where), read_attributes(ann, where)
+            image.instances.append(Instance(rle, category, score=score, attributes=attributes))
+    dataset = AnnotationSet("coco", source, images=list(images.values()))
+    dataset.attribute_specs = read_attribute_specs(data, names, source)
+    return dataset

@@ -25,6 +25,8 @@ class Instance:
     rle: Rle
     category: str | None = None
     track: int | None = None  # which track it belongs to, for video frames
+    score: float | None = None  # the model's confidence, when the file has one
+    attributes: dict | None = None  # name -> value, checked for type (not yet for a schema)
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Track:
     track_id: int
     category: str | None
     masks: dict[int, Rle] = field(default_factory=dict)
+    scores: dict[int, float] = field(default_factory=dict)  # per frame, when the file has them
+    attributes: dict | None = None  # name -> value, or per-frame list aligned with the frames
 
 
 @dataclass
@@ -74,6 +78,9 @@ class AnnotationSet:
     images: list[ImageAnnotations] = field(default_factory=list)
     videos: list[VideoAnnotations] = field(default_factory=list)
     has_categories: bool = True
+    # Attribute schemas per category name, as written beside our categories (checked tuples:
+    # name, kind, choices, min, max, per_frame).
+    attribute_specs: dict[str, list[tuple]] = field(default_factory=dict)
 
     def all_images(self) -> list[ImageAnnotations]:
         """Still images plus every video frame, each keyed by its file name."""

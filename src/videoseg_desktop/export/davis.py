@@ -57,6 +57,7 @@ def export_davis(
     media_ids: list[int] | None = None,
     zip_output: bool = False,
     progress: Progress | None = None,
+    status: str = "any",
 ) -> ExportSummary:
     """Write a DAVIS-layout dataset of the project's videos (every annotated one by default).
 
@@ -70,6 +71,7 @@ def export_davis(
         media_ids,
         require_label=False,
         annotated_only=media_ids is None,
+        status=status,
     )
     names = NameAllocator()
     summary = ExportSummary("davis", path=None)

@@ -8,8 +8,9 @@ Two modes:
 - ``videos``: the DAVIS measures per object and overall, J (region IoU) and F (boundary
   F-measure), each with mean, recall and decay. Videos are matched by name; objects by id
   when both sides are DAVIS (its ids are the identity), otherwise greedily by IoU over the whole
-  video (within a class when both sides have classes). A frame where both masks are empty
-  counts 1.0, one empty and one not 0.0.
+  video (within a class when both sides have classes). Frames are matched by the number in
+  their file name (``frame_matching``): a ground-truth frame without a prediction counts as
+  empty. A frame where both masks are empty counts 1.0, one empty and one not 0.0.
 
 ``auto`` picks ``videos`` when both sides are video formats, else ``images``.
 """
@@ -34,6 +35,7 @@ from videoseg_desktop.export.boundary import (
 )
 from videoseg_desktop.export.dataset import AnnotationSet, ImageAnnotations, VideoAnnotations
 from videoseg_desktop.export.eval_report import EvalReport, InstanceScore, ObjectScore
+from videoseg_desktop.export.frame_matching import align_to_ground_truth
 from videoseg_desktop.export.readers import read_annotations
 
 Progress = Callable[[int, int], None]
@@ -203,11 +205,8 @@ def evaluate_videos(
                 f"mask size mismatch for video {g_vid.name!r}: {p_vid.width}x{p_vid.height} "
                 f"predicted, {g_vid.width}x{g_vid.height} in the ground truth"
             )
-        if p_vid and p_vid.length != g_vid.length:
-            report.warnings.append(
-                f"video {g_vid.name!r}: {p_vid.length} predicted frames, {g_vid.length} in the "
-                "ground truth; missing frames count as empty"
-            )
+        if p_vid:
+            p_vid = align_to_ground_truth(p_vid, g_vid, report.warnings)
         pairs, extra = _track_pairs(p_vid, g_vid, by_id, use_classes)
         report.extra_objects += len(extra)
         frames = range(g_vid.length)

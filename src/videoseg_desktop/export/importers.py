@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.masks import Rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaItem, MediaKind
+from videoseg_desktop.export.attribute_import import AttributeImporter
 from videoseg_desktop.export.dataset import AnnotationSet, ImageAnnotations, VideoAnnotations
 from videoseg_desktop.export.readers import read_annotations
 from videoseg_desktop.export.yolo_reader import read_yolo
@@ -34,6 +35,8 @@ class ImportSummary:
     objects: int = 0
     masks: int = 0
     labels_created: list[str] = field(default_factory=list)
+    attributes: int = 0  # attribute values set
+    attributes_created: list[str] = field(default_factory=list)  # "label.attribute"
     unmatched: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -44,6 +47,10 @@ class ImportSummary:
         )
         if self.labels_created:
             text += f"; new labels: {', '.join(self.labels_created)}"
+        if self.attributes:
+            text += f"; {self.attributes} attribute value(s)"
+        if self.attributes_created:
+            text += f"; new attributes: {', '.join(self.attributes_created)}"
         if self.unmatched:
             shown = ", ".join(self.unmatched[:5]) + (", ..." if len(self.unmatched) > 5 else "")
             text += f"; {len(self.unmatched)} not in the project, skipped: {shown}"
@@ -85,11 +92,13 @@ class _Writer:
     naming of new objects included).
     """
 
-    def __init__(self, project, summary: ImportSummary):
+    def __init__(self, project, summary: ImportSummary, attribute_specs: dict | None = None):
         self.project, self.summary = project, summary
         self.labels: dict[str, int] = {lb.name: lb.id for lb in project.labels.list()}
+        self.attributes = AttributeImporter(project, attribute_specs or {})
+        self.used: set[str] = set()  # categories objects were imported for
         self._media: MediaItem | None = None
-        self._pending: list[tuple[int, dict[int, Rle]]] = []  # (label id, masks) of _media
+        self._pending: list[tuple] = []  # (label id, category, masks, scores, attributes)
 
     def label_id(self, name: str) -> int:
         if name not in self.labels:
@@ -97,25 +106,47 @@ class _Writer:
             self.summary.labels_created.append(name)
         return self.labels[name]
 
-    def add_object(self, media: MediaItem, category: str, masks: dict[int, Rle]) -> None:
+    def add_object(
+        self,
+        media: MediaItem,
+        category: str,
+        masks: dict[int, Rle],
+        scores: dict[int, float] | None = None,
+        attributes: dict | None = None,
+    ) -> None:
         if self._media is not None and self._media.id != media.id:
             self.flush()
         self._media = media
-        self._pending.append((self.label_id(category), masks))
+        label_id = self.label_id(category)
+        if category not in self.used:  # the file's schema first, in its order
+            self.used.add(category)
+            self.attributes.add_declared(label_id, category)
+        self._pending.append((label_id, category, masks, scores or {}, attributes))
 
     def flush(self) -> None:
         """Write the buffered objects of the current media item."""
         if not self._pending:
             return
         media, pending, self._pending = self._media, self._pending, []
-        ids = self.project.objects.add_many(media.id, [label for label, _ in pending])
+        ids = self.project.objects.add_many(media.id, [p[0] for p in pending])
         self.project.masks.put_many(
-            MaskWrite(obj_id, frame, rle, MaskSource.IMPORTED)
-            for obj_id, (_, masks) in zip(ids, pending, strict=True)
+            MaskWrite(obj_id, frame, rle, MaskSource.IMPORTED, score=scores.get(frame))
+            for obj_id, (_, _, masks, scores, _) in zip(ids, pending, strict=True)
             for frame, rle in sorted(masks.items())
         )
+        for obj_id, (label_id, category, _, _, attributes) in zip(ids, pending, strict=True):
+            if attributes:
+                where = f"{media.original_name}, object {self.project.objects.get(obj_id).name!r}"
+                self.attributes.apply(
+                    obj_id, label_id, category, attributes, media.frame_count, where
+                )
         self.summary.objects += len(ids)
-        self.summary.masks += sum(len(masks) for _, masks in pending)
+        self.summary.masks += sum(len(p[2]) for p in pending)
+
+    def finish(self) -> None:
+        self.flush()
+        self.summary.attributes = self.attributes.values
+        self.summary.attributes_created = self.attributes.created
 
 
 def _check_size(media: MediaItem, height: int, width: int, what: str) -> None:
@@ -193,19 +224,23 @@ def import_annotations(
     _require_matches(images or videos, dataset.images, dataset.videos, path)
     total = len(images) + len(videos)
     with project.transaction():
-        writer = _Writer(project, summary)
+        writer = _Writer(project, summary, dataset.attribute_specs)
         for done, (item, image) in enumerate(images, 1):
             for inst in image.instances:
-                writer.add_object(item, inst.category or label, {0: inst.rle})
+                writer.add_object(
+                    item, inst.category or label, {0: inst.rle}, {0: inst.score}, inst.attributes
+                )
             if progress:
                 progress(done, total)
         for done, (item, video) in enumerate(videos, len(images) + 1):
             for track in video.tracks:
                 if track.masks:
-                    writer.add_object(item, track.category or label, track.masks)
+                    writer.add_object(
+                        item, track.category or label, track.masks, track.scores, track.attributes
+                    )
             if progress:
                 progress(done, total)
-        writer.flush()
+        writer.finish()
     summary.images, summary.videos = len(images), len(videos)
     return summary
 
@@ -237,6 +272,6 @@ def _import_yolo(project, path: Path, media, summary: ImportSummary, progress) -
                     writer.add_object(item, class_names[cls], {0: encode_rle(mask)})
             if progress:
                 progress(done, len(pairs))
-        writer.flush()
+        writer.finish()
     summary.images = len(pairs)
     return summary

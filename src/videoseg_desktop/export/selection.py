@@ -6,9 +6,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videoseg_desktop.core.attributes import AttributeSpec, AttributeValue
 from videoseg_desktop.core.errors import ExportError
-from videoseg_desktop.core.records import Label, MaskRecord, MediaItem, MediaKind, ObjectRecord
+from videoseg_desktop.core.records import (
+    Label,
+    MaskRecord,
+    MediaItem,
+    MediaKind,
+    MediaStatus,
+    ObjectRecord,
+)
 from videoseg_desktop.export.writer import safe_file_name, unique_name
+
+# ``--status``: which workflow states an export takes ("done" includes what was reviewed since).
+STATUS_FILTERS = {
+    "any": None,
+    "done": {MediaStatus.DONE, MediaStatus.REVIEWED},
+    "reviewed": {MediaStatus.REVIEWED},
+}
 
 
 @dataclass
@@ -22,6 +37,8 @@ class ExportSelection:
     unlabelled_skipped: int = 0
     _counted: set[int] = field(default_factory=set)  # media whose unlabelled objects are counted
     _last: tuple[int, list[ObjectRecord]] | None = None  # one-entry cache: frames come in order
+    specs: dict[int, AttributeSpec] = field(default_factory=dict)  # attribute specs by id
+    _values: tuple[int, dict[int, list[AttributeValue]]] | None = None  # one media's values
 
     @property
     def label_by_id(self) -> dict[int, Label]:
@@ -54,6 +71,49 @@ class ExportSelection:
         for rec in self.project.masks.for_object(obj.id):
             if rec.area > 0:
                 yield rec
+
+    def specs_by_label(self) -> dict[int, list[AttributeSpec]]:
+        out: dict[int, list[AttributeSpec]] = {}
+        for spec in self.specs.values():
+            out.setdefault(spec.label_id, []).append(spec)
+        return out
+
+    def _object_values(self, obj: ObjectRecord) -> list[tuple[AttributeSpec, AttributeValue]]:
+        """The object's values of its label's attributes (loaded per media item, cached)."""
+        if not self.specs:
+            return []
+        if self._values is None or self._values[0] != obj.media_id:
+            self._values = (obj.media_id, self.project.attributes.values_for_media(obj.media_id))
+        out = []
+        for v in self._values[1].get(obj.id, ()):
+            spec = self.specs.get(v.spec_id)
+            if spec is not None and spec.label_id == obj.label_id:
+                out.append((spec, v))
+        return out
+
+    def attributes_at(self, obj: ObjectRecord, frame: int) -> dict | None:
+        """COCO: per-object values and the per-frame values on ``frame`` (None: none set)."""
+        out = {
+            spec.name: v.value
+            for spec, v in self._object_values(obj)
+            if v.frames is None or v.covers(frame)
+        }
+        return out or None
+
+    def track_attributes(self, obj: ObjectRecord, length: int) -> dict | None:
+        """YouTube-VIS: per-object values as they are, per-frame ones as a list of ``length``
+        values aligned with ``segmentations`` (None where unset)."""
+        out: dict = {}
+        for spec, v in self._object_values(obj):
+            if not spec.per_frame or v.frames is None:
+                out[spec.name] = v.value
+                continue
+            values = out.setdefault(spec.name, [None] * length)
+            if not isinstance(values, list):
+                continue
+            for frame in range(v.frames[0], min(v.frames[1], length - 1) + 1):
+                values[frame] = v.value
+        return out or None
 
     def finish_warnings(self) -> list[str]:
         if self.unlabelled_skipped:
@@ -89,12 +149,16 @@ def select(
     media_ids: Iterable[int] | None = None,
     require_label: bool = True,
     annotated_only: bool = False,
+    status: str = "any",
 ) -> ExportSelection:
     """Resolve the export's media and labels, refusing unknown names and ids up front.
 
     Without ``media_ids`` every media item of the given kinds is taken (only annotated ones with
     ``annotated_only``); with them exactly those, and items of another kind are reported and left out.
+    ``status`` (any, done, reviewed) keeps only media items in those workflow states.
     """
+    if status not in STATUS_FILTERS:
+        raise ExportError(f"unknown status {status!r}; use one of {', '.join(STATUS_FILTERS)}")
     kinds = set(kinds)
     all_labels = project.labels.list()
     label_filter = None
@@ -128,10 +192,21 @@ def select(
             for m in project.media.list("annotated" if annotated_only else "all")
             if m.kind in kinds
         ]
+    allowed = STATUS_FILTERS[status]
+    if allowed is not None:
+        left_out = [m for m in media if m.status not in allowed]
+        media = [m for m in media if m.status in allowed]
+        if left_out:
+            warnings.append(
+                f"{len(left_out)} media item(s) not {status} were left out (--status {status})"
+            )
     if not media:
         kinds_text = " or ".join(sorted(k.value + "s" for k in kinds))
         warnings.append(f"no {kinds_text} to export" + ("" if media_ids else " in this project"))
-    return ExportSelection(project, media, chosen_labels, label_filter, require_label, warnings)
+    specs = {spec.id: spec for spec in project.attributes.specs()}
+    return ExportSelection(
+        project, media, chosen_labels, label_filter, require_label, warnings, specs=specs
+    )
 
 
 class NameAllocator:

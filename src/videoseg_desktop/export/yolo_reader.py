@@ -18,7 +18,7 @@ from videoseg_desktop.core.limits import (
     MAX_YAML_BYTES,
     MAX_YOLO_LABEL_FILE_BYTES,
 )
-from videoseg_desktop.export.polygons import polygons_to_mask
+from videoseg_desktop.export.polygon_join import joined_polygon_to_mask
 from videoseg_desktop.export.validation import AnnotationBudget, check_polygons, check_text
 
 
@@ -28,13 +28,15 @@ class YoloLabelFile:
     polygons: list[tuple[int, list[float]]] = field(default_factory=list)  # (class, normalised xy)
 
     def masks(self, height: int, width: int) -> list[tuple[int, np.ndarray]]:
-        """(class, mask) per polygon line, rasterised at the image's size."""
+        """(class, mask) per line (one instance each), rasterised at the image's size. A line
+        whose parts and holes are joined by zero-width bridges (our export, Ultralytics' COCO
+        converter) is filled by the even-odd rule without drawing the bridges."""
         out = []
         for n, (cls, poly) in enumerate(self.polygons, 1):
             pixels = [v * (width if i % 2 == 0 else height) for i, v in enumerate(poly)]
             # the outline's length is known only in pixels: checked before OpenCV fills it
             check_polygons([pixels], height, width, f"{self.name}.txt polygon {n}")
-            out.append((cls, polygons_to_mask([pixels], height, width)))
+            out.append((cls, joined_polygon_to_mask(pixels, height, width)))
         return out
 
 

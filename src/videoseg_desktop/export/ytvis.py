@@ -31,6 +31,7 @@ def export_ytvis(
     media_ids: list[int] | None = None,
     zip_output: bool = False,
     progress: Progress | None = None,
+    status: str = "any",
 ) -> ExportSummary:
     """Write a YouTube-VIS dataset of the project's videos.
 
@@ -44,6 +45,7 @@ def export_ytvis(
         media_ids,
         require_label=True,
         annotated_only=media_ids is None,
+        status=status,
     )
     names = NameAllocator()
     plans = [(video_id, item, names.stem(item)) for video_id, item in enumerate(sel.media, 1)]
@@ -81,7 +83,7 @@ def export_ytvis(
                 [
                     ("info", dataset_info(project)),
                     ("licenses", []),
-                    ("categories", categories(sel.labels)),
+                    ("categories", categories(sel.labels, sel.specs_by_label())),
                     ("videos", iter(videos)),
                     ("annotations", _annotations(sel, tracks, counts)),
                 ],
@@ -105,6 +107,7 @@ def _annotations(sel, tracks, counts):
         segmentations: list = [None] * length
         areas: list = [None] * length
         bboxes: list = [None] * length
+        scores: list = [None] * length
         found = 0
         for rec in sel.masks(obj):
             if rec.frame >= length:
@@ -118,13 +121,14 @@ def _annotations(sel, tracks, counts):
             segmentations[rec.frame] = {"size": list(rec.rle["size"]), "counts": rec.rle["counts"]}
             areas[rec.frame] = int(rec.area)
             bboxes[rec.frame] = [float(v) for v in rec.bbox]
+            scores[rec.frame] = rec.score
             found += 1
         if not found:
             continue  # a track with no mask at all says nothing
         ann_id += 1
         counts["objects"] += 1
         counts["masks"] += found
-        yield {
+        entry = {
             "id": ann_id,
             "video_id": video_id,
             "category_id": obj.label_id,
@@ -135,3 +139,9 @@ def _annotations(sel, tracks, counts):
             "areas": areas,
             "bboxes": bboxes,
         }
+        if any(s is not None for s in scores):
+            entry["scores"] = scores  # per-frame confidence, aligned like the segmentations
+        attributes = sel.track_attributes(obj, length)
+        if attributes is not None:
+            entry["attributes"] = attributes  # per-frame values as lists aligned the same way
+        yield entry

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.export.attribute_reader import (
+    read_attribute_specs,
+    read_attributes,
+    read_scores,
+)
 from videoseg_desktop.export.coco_reader import annotations_file, category_of, read_categories
 from videoseg_desktop.export.dataset import (
     AnnotationSet,
@@ -74,5 +79,10 @@ def read_ytvis(path: Path) -> AnnotationSet:
             rle = normalise_segmentation(seg, video.height, video.width, f"{where}, frame {frame}")
             if rle is not None:
                 track.masks[frame] = rle
+        scores = read_scores(ann, video.length, where)
+        track.scores = {f: v for f, v in scores.items() if f in track.masks}
+        track.attributes = read_attributes(ann, where, video.length)
         video.tracks.append(track)
-    return AnnotationSet("ytvis", source, videos=list(videos.values()))
+    dataset = AnnotationSet("ytvis", source, videos=list(videos.values()))
+    dataset.attribute_specs = read_attribute_specs(data, names, source)
+    return dataset

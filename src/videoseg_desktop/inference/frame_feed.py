@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,13 +59,22 @@ class FrameFeed:
 
     Holds at most ``cache_frames`` preprocessed frames. ``prefetch(i)`` starts decoding frame
     ``i`` in the background; the source is only ever read under a lock, one frame at a time.
+    ``preprocess`` turns an RGB frame into the model's input (default: sam2's, at
+    ``image_size``); SAM 3 sessions pass their processor's.
     """
 
-    def __init__(self, frames: FrameSource, image_size: int, cache_frames: int = 4) -> None:
+    def __init__(
+        self,
+        frames: FrameSource,
+        image_size: int,
+        cache_frames: int = 4,
+        preprocess: Callable[[np.ndarray], torch.Tensor] | None = None,
+    ) -> None:
         if cache_frames < 1:
             raise ValueError("cache_frames must be at least 1")
         self.frames = frames
         self.image_size = int(image_size)
+        self._preprocess = preprocess
         self.cache_frames = int(cache_frames)
         self._length = len(frames)
         self._cache: OrderedDict[int, torch.Tensor] = OrderedDict()
@@ -105,9 +115,12 @@ class FrameFeed:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="frame-feed")
-        # Finished prefetches that were never asked for are dropped so they cannot pile up.
-        for stale in [i for i, f in self._pending.items() if f.done()]:
-            self._pending.pop(stale)
+        # Finished prefetches move to the cache (which stays bounded): dropping them would
+        # decode the frame again when it is asked for right after the next prefetch starts.
+        for done in [i for i, f in self._pending.items() if f.done()]:
+            future = self._pending.pop(done)
+            if future.exception() is None:
+                self._remember(done, future.result())
         if len(self._pending) >= self.cache_frames:
             return
         self._pending[index] = self._executor.submit(self._load, index)
@@ -132,6 +145,8 @@ class FrameFeed:
         with self._read_lock:
             rgb = self.frames.read(index)
             self.decoded_count += 1
+        if self._preprocess is not None:
+            return self._preprocess(np.asarray(rgb))
         return preprocess_frame(np.asarray(rgb), self.image_size)
 
     def _remember(self, index: int, image: torch.Tensor) -> None:

@@ -11,7 +11,13 @@ from videoseg_desktop.core.masks import Rle, rle_area, rle_bbox
 from videoseg_desktop.core.records import MaskRecord, MaskSource
 from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 from videoseg_desktop.store.media_repository import refresh_annotated
+from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.timeutil import now_iso
+
+# A person's masks: the first one on a media item moves it from "todo" to "in progress".
+_HUMAN_SOURCES = ("clicked", "edited")
+# A tracked or automatic mask replaced by one of those is a correction (effort statistics).
+_CORRECTED_SOURCES = ("propagated", "auto")
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class MaskWrite:
     score: float | None = None  # the model's own confidence, kept for review
     author: str | None = None  # None: the project's current user
     updated_at: str | None = None  # None: now (undo puts back the old time)
+    accepted_by: str | None = None  # a reviewer's acceptance (only undo puts one back)
+    accepted_at: str | None = None
 
 
 class MaskRepository:
@@ -42,37 +50,49 @@ class MaskRepository:
         self.put_many([MaskWrite(object_id, frame, rle, source, model, score)])
         return self.get(object_id, frame)
 
-    def put_many(self, writes: Iterable[MaskWrite | tuple]) -> int:
-        """Insert or replace many masks in one transaction (a batch of propagated frames)."""
-        stamp, touched, rows = now_iso(), set(), []
-        for w in writes:
-            w = w if isinstance(w, MaskWrite) else MaskWrite(*w)
-            x, y, bw, bh = rle_bbox(w.rle)
-            rows.append(
-                (
-                    w.object_id,
-                    w.frame,
-                    w.rle["size"][0],
-                    w.rle["size"][1],
-                    _counts(w.rle),
-                    rle_area(w.rle),
-                    x,
-                    y,
-                    bw,
-                    bh,
-                    MaskSource(w.source).value,
-                    w.model,
-                    _score(w.score),
-                    w.author or self._db.user,
-                    w.updated_at or stamp,
-                )
-            )
-            touched.add(w.object_id)
+    def put_many(self, writes: Iterable[MaskWrite | tuple], count_effort: bool = True) -> int:
+        """Insert or replace many masks in one transaction (a batch of propagated frames).
+
+        A replaced mask's acceptance goes with it: a new mask needs a new review. With
+        ``count_effort`` a click or edit replacing a tracked mask counts as a correction
+        (undo and redo pass False: putting rows back is no new work). The rows go in with one
+        ``executemany``: an import of 200,000 masks must not pay a statement per row.
+        """
+        stamp, touched, rows = now_iso(), {}, []
         with self._db.transaction() as conn:
+            for w in writes:
+                w = w if isinstance(w, MaskWrite) else MaskWrite(*w)
+                source = MaskSource(w.source).value
+                if count_effort and source in _HUMAN_SOURCES:
+                    _count_correction(conn, w.object_id, w.frame)
+                x, y, bw, bh = rle_bbox(w.rle)
+                rows.append(
+                    (
+                        w.object_id,
+                        w.frame,
+                        w.rle["size"][0],
+                        w.rle["size"][1],
+                        _counts(w.rle),
+                        rle_area(w.rle),
+                        x,
+                        y,
+                        bw,
+                        bh,
+                        source,
+                        w.model,
+                        _score(w.score),
+                        w.author or self._db.user,
+                        w.updated_at or stamp,
+                        w.accepted_by,
+                        (w.accepted_at or stamp) if w.accepted_by else None,
+                    )
+                )
+                _widen(touched, w.object_id, w.frame, w.frame, source in _HUMAN_SOURCES)
             conn.executemany(
                 "INSERT OR REPLACE INTO masks (object_id, frame, height, width, counts, area,"
-                " bbox_x, bbox_y, bbox_w, bbox_h, source, model, score, author, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " bbox_x, bbox_y, bbox_w, bbox_h, source, model, score, author, updated_at,"
+                " accepted_by, accepted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             self._after_change(touched)
@@ -128,35 +148,72 @@ class MaskRepository:
                 "DELETE FROM masks WHERE object_id = ? AND frame >= ? AND frame < ?",
                 (object_id, start, stop),
             )
-            self._after_change({object_id})
+            if stop > start:
+                self._after_change({object_id: (start, stop - 1, False)})
         return gone
 
     def restore(self, records: Iterable[MaskRecord]) -> None:
-        """Put back masks exactly as they were (undo), keeping source, model, score and author."""
+        """Put back masks exactly as they were (undo): source, model, score, author, time and
+        acceptance included."""
         self.put_many(
-            MaskWrite(
-                r.object_id, r.frame, r.rle, r.source, r.model, r.score, r.author, r.updated_at
-            )
-            for r in records
+            (
+                MaskWrite(
+                    r.object_id,
+                    r.frame,
+                    r.rle,
+                    r.source,
+                    r.model,
+                    r.score,
+                    r.author,
+                    r.updated_at,
+                    r.accepted_by,
+                    r.accepted_at,
+                )
+                for r in records
+            ),
+            count_effort=False,
         )
 
-    def _after_change(self, object_ids: set[int]) -> None:
-        ids, media_ids = sorted(object_ids), set()
-        for i in range(0, len(ids), 500):  # SQLite limits the number of parameters
-            chunk = ids[i : i + 500]
-            media_ids.update(
-                r[0]
-                for r in self._db.conn.execute(
-                    "SELECT DISTINCT media_id FROM objects WHERE id IN"
-                    f" ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            )
+    def _after_change(self, touched: dict[int, tuple[int, int, bool]]) -> None:
+        """Annotated flags, workflow state and review flags of what changed; then announce it."""
+        conn = self._db.conn
+        media_ids, human = set(), set()
+        for oid, (first, last, by_person) in touched.items():
+            row = conn.execute("SELECT media_id FROM objects WHERE id = ?", (oid,)).fetchone()
+            if row is None:
+                continue
+            media_ids.add(row[0])
+            if by_person:
+                human.add(row[0])
+            refresh_flags(conn, oid, (first, last))
         for media_id in media_ids:
-            refresh_annotated(self._db.conn, media_id)
-        self._db.changed("masks", *sorted(object_ids))
+            refresh_annotated(conn, media_id)
+        for media_id in human:
+            conn.execute(
+                "UPDATE media SET status = 'in-progress', status_by = ?, status_at = ?"
+                " WHERE id = ? AND status = 'todo'",
+                (self._db.user, now_iso(), media_id),
+            )
+        self._db.changed("masks", *sorted(touched))
         if media_ids:
             self._db.changed("media", *sorted(media_ids))
+        self._db.changed("review")
+
+
+def _widen(touched: dict, object_id: int, first: int, last: int, by_person: bool) -> None:
+    old = touched.get(object_id)
+    if old is None:
+        touched[object_id] = (first, last, by_person)
+    else:
+        touched[object_id] = (min(old[0], first), max(old[1], last), old[2] or by_person)
+
+
+def _count_correction(conn, object_id: int, frame: int) -> None:
+    row = conn.execute(
+        "SELECT source FROM masks WHERE object_id = ? AND frame = ?", (object_id, frame)
+    ).fetchone()
+    if row is not None and row[0] in _CORRECTED_SOURCES:
+        conn.execute("UPDATE objects SET corrections = corrections + 1 WHERE id = ?", (object_id,))
 
 
 def _score(score: float | None) -> float | None:
@@ -194,4 +251,6 @@ def _mask(row: sqlite3.Row) -> MaskRecord:
         row["updated_at"],
         row["score"],
         row["author"],
+        row["accepted_by"],
+        row["accepted_at"],
     )

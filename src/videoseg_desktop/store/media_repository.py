@@ -5,25 +5,36 @@ from __future__ import annotations
 import sqlite3
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.records import MediaItem, MediaKind
+from videoseg_desktop.core.records import MediaItem, MediaKind, MediaStatus
 from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 
-FILTERS = ("all", "annotated", "unannotated")
+FILTERS = ("all", "annotated", "unannotated", "flagged")
 
 
 class MediaRepository:
     def __init__(self, db: Database):
         self._db = db
 
-    def list(self, filter: str = "all", label_id: int | None = None) -> list[MediaItem]:
-        """Media in import order; ``filter`` is all/annotated/unannotated, ``label_id`` keeps media
-        with at least one object of that label."""
+    def list(
+        self,
+        filter: str = "all",
+        label_id: int | None = None,
+        status: MediaStatus | str | None = None,
+    ) -> list[MediaItem]:
+        """Media in import order; ``filter`` is all/annotated/unannotated/flagged (with masks
+        awaiting review), ``label_id`` keeps media with at least one object of that label,
+        ``status`` media in that workflow state."""
         if filter not in FILTERS:
             raise VideoSegError(f"unknown media filter {filter!r}; use one of {', '.join(FILTERS)}")
         where, params = [], []
-        if filter != "all":
+        if filter == "flagged":
+            where.append("id IN (SELECT DISTINCT media_id FROM review_flags)")
+        elif filter != "all":
             where.append("annotated = ?")
             params.append(1 if filter == "annotated" else 0)
+        if status is not None:
+            where.append("status = ?")
+            params.append(MediaStatus(status).value)
         if label_id is not None:
             where.append("id IN (SELECT media_id FROM objects WHERE label_id = ?)")
             params.append(label_id)
@@ -97,6 +108,11 @@ class MediaRepository:
         ).fetchone()
         return {"media": row[0], "annotated": row[1], "videos": row[2], "images": row[0] - row[2]}
 
+    def status_counts(self) -> dict[MediaStatus, int]:
+        """How many media items are in each workflow state (every state listed)."""
+        rows = dict(self._db.conn.execute("SELECT status, count(*) FROM media GROUP BY status"))
+        return {s: int(rows.get(s.value, 0)) for s in MediaStatus}
+
     def label_counts(self) -> dict[int, int]:
         """How many media items have at least one object of each label (the browser's filter)."""
         rows = self._db.conn.execute(
@@ -132,4 +148,12 @@ def _media(row: sqlite3.Row) -> MediaItem:
         imported_at=row["imported_at"],
         annotated=bool(row["annotated"]),
         linked=bool(row["linked"]),
+        status=MediaStatus(row["status"]),
+        status_comment=_optional_text(row["status_comment"]),
+        status_by=_optional_text(row["status_by"]),
+        status_at=row["status_at"],
     )
+
+
+def _optional_text(value) -> str | None:
+    return None if value is None else as_text(value)

@@ -9,6 +9,7 @@ from videoseg_desktop.core.records import ObjectRecord, ObjectState, PromptRecor
 from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 from videoseg_desktop.store.labels import check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
+from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.timeutil import now_iso
 
 
@@ -145,7 +146,9 @@ class ObjectRepository:
             conn.execute(
                 "UPDATE objects SET state = ? WHERE id = ?", (ObjectState(state).value, object_id)
             )
+            refresh_flags(conn, object_id)  # suggestions and conflicts are flagged for review
             self._db.changed("objects", object_id)
+            self._db.changed("review")
         return self.get(object_id)
 
     def delete(self, object_id: int) -> None:
@@ -161,8 +164,8 @@ class ObjectRepository:
         """Re-create a deleted object with its old id (undo); prompts and masks follow separately."""
         with self._db.transaction() as conn:
             conn.execute(
-                "INSERT INTO objects (id, media_id, label_id, name, created_at, state, author)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO objects (id, media_id, label_id, name, created_at, state, author,"
+                " clicks, corrections) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     obj.id,
                     obj.media_id,
@@ -171,6 +174,8 @@ class ObjectRepository:
                     obj.created_at,
                     ObjectState(obj.state).value,
                     obj.author,
+                    obj.clicks,
+                    obj.corrections,
                 ),
             )
             self._db.changed("objects", obj.id)
@@ -241,6 +246,7 @@ class PromptRepository:
                 " author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (object_id, frame, kind, *padded, int(positive), top + 1, self._db.user, now_iso()),
             )
+            conn.execute("UPDATE objects SET clicks = clicks + 1 WHERE id = ?", (object_id,))
             self._db.changed("prompts", cur.lastrowid)
         return self.get(cur.lastrowid)
 
@@ -298,6 +304,8 @@ def _object(row: sqlite3.Row) -> ObjectRecord:
         row["created_at"],
         ObjectState(row["state"]),
         row["author"],
+        row["clicks"],
+        row["corrections"],
     )
 
 

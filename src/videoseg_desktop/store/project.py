@@ -11,8 +11,10 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from videoseg_desktop.core.errors import ProjectError, StorageError
 from videoseg_desktop.core.records import MediaItem
+from videoseg_desktop.store.attributes import AttributeRepository
 from videoseg_desktop.store.authors import check_user, default_user
 from videoseg_desktop.store.database import Database
+from videoseg_desktop.store.effort import ActivityTracker, EffortRepository
 from videoseg_desktop.store.labels import LabelRepository
 from videoseg_desktop.store.leftovers import clean_leftovers, owner_tag
 from videoseg_desktop.store.lock import ProjectLock
@@ -20,6 +22,8 @@ from videoseg_desktop.store.masks import MaskRepository
 from videoseg_desktop.store.media_guard import MediaGuard
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
+from videoseg_desktop.store.prelabel import PrelabelRepository
+from videoseg_desktop.store.review import ReviewRepository
 from videoseg_desktop.store.schema import migrate, require_current
 from videoseg_desktop.store.settings import DEFAULT_SETTINGS, ProjectSettings
 
@@ -103,6 +107,10 @@ class Project:
         self.objects = ObjectRepository(self.db)
         self.prompts = PromptRepository(self.db)
         self.masks = MaskRepository(self.db)
+        self.attributes = AttributeRepository(self.db)
+        self.review = ReviewRepository(self.db)
+        self.effort = EffortRepository(self.db)
+        self.prelabels = PrelabelRepository(self.db)
         self.media_guard = MediaGuard(self)
 
     def _connect(self, immutable: bool) -> Database:
@@ -142,6 +150,7 @@ class Project:
             raise ProjectError(f"cannot create a project in {root}: {exc.strerror}") from exc
         project = cls(root, user=user)
         project.settings.set("name", name or root.name)
+        project.review.refresh()  # no masks yet: marks the (empty) flags as current
         return project
 
     @classmethod
@@ -200,6 +209,10 @@ class Project:
     def subscribe(self, listener):
         """Call ``listener(changes)`` after each committed change; returns an unsubscribe function."""
         return self.db.subscribe(listener)
+
+    def activity_tracker(self, **options) -> ActivityTracker:
+        """Active-time accounting for this project's user (the window feeds it input events)."""
+        return ActivityTracker(self.effort, read_only=self.read_only, **options)
 
     def media_path(self, item: MediaItem) -> Path:
         """The media's file: a linked file where it was, a copy inside ``media/``.

@@ -111,13 +111,120 @@ ALTER TABLE prompts ADD COLUMN author TEXT;
 ALTER TABLE prompts ADD COLUMN created_at TEXT;
 """
 
+# Review and quality (ADR 0009): per-media workflow state, per-mask acceptance, the review
+# flags kept up to date by the store (one row per flagged mask, found by media in queue order),
+# the reviewers' decisions (for statistics), attribute schemas and values per label, effort
+# counters per object and active time per media item and user. Existing annotated media start
+# "in progress"; flags are computed on first use (the thresholds' signature is not set yet).
+_V_REVIEW = """
+ALTER TABLE media ADD COLUMN status TEXT NOT NULL DEFAULT 'todo'
+    CHECK (status IN ('todo', 'in-progress', 'done', 'reviewed', 'needs-changes'));
+ALTER TABLE media ADD COLUMN status_comment TEXT;
+ALTER TABLE media ADD COLUMN status_by TEXT;
+ALTER TABLE media ADD COLUMN status_at TEXT;
+UPDATE media SET status = 'in-progress' WHERE annotated = 1;
+CREATE INDEX media_by_status ON media(status);
+ALTER TABLE masks ADD COLUMN accepted_by TEXT;
+ALTER TABLE masks ADD COLUMN accepted_at TEXT;
+ALTER TABLE objects ADD COLUMN clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN corrections INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE review_flags (
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    frame INTEGER NOT NULL,
+    media_id INTEGER NOT NULL,
+    reasons INTEGER NOT NULL,
+    score REAL,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (object_id, frame)
+) WITHOUT ROWID;
+CREATE INDEX review_flags_by_media ON review_flags(media_id, object_id, frame);
+CREATE TABLE review_decisions (
+    id INTEGER PRIMARY KEY,
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    object_id INTEGER REFERENCES objects(id) ON DELETE SET NULL,
+    object_name TEXT,
+    frame_start INTEGER,
+    frame_end INTEGER,
+    decision TEXT NOT NULL
+        CHECK (decision IN ('accept', 'reject', 'reviewed', 'needs-changes')),
+    comment TEXT,
+    mask_source TEXT,
+    mask_author TEXT,
+    masks INTEGER NOT NULL DEFAULT 0,
+    author TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX review_decisions_by_media ON review_decisions(media_id);
+CREATE INDEX review_decisions_by_object ON review_decisions(object_id);
+CREATE TABLE attribute_specs (
+    id INTEGER PRIMARY KEY,
+    label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('bool', 'choice', 'number', 'text')),
+    choices TEXT,
+    min_value REAL,
+    max_value REAL,
+    per_frame INTEGER NOT NULL DEFAULT 0,
+    sort_order INTEGER NOT NULL,
+    author TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (label_id, name)
+);
+CREATE TABLE attribute_values (
+    id INTEGER PRIMARY KEY,
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    spec_id INTEGER NOT NULL REFERENCES attribute_specs(id) ON DELETE CASCADE,
+    frame_start INTEGER,
+    frame_end INTEGER,
+    value TEXT NOT NULL,
+    author TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX attribute_values_by_object ON attribute_values(object_id, spec_id, frame_start);
+CREATE INDEX attribute_values_by_spec ON attribute_values(spec_id);
+CREATE TABLE effort (
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    author TEXT NOT NULL,
+    active_s REAL NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (media_id, author)
+);
+"""
+
 # Media changed behind the project's back: the file's modification time when it was imported
 # (or last verified against its hash), so a cheap stat on open can flag what changed.
 _V_MEDIA_STAT = """
 ALTER TABLE media ADD COLUMN mtime_ns INTEGER;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_MEDIA_STAT]
+# Pre-labelling runs: one row per (media, concept, model) records that a concept search ran
+# there (so a re-run skips it and nothing is suggested twice), and which objects it made (so a
+# run interrupted half-way through a video can be redone without duplicates).
+_V_PRELABEL = """
+CREATE TABLE prelabel_runs (
+    id INTEGER PRIMARY KEY,
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    concept TEXT NOT NULL,
+    model TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'done')),
+    frames_done INTEGER NOT NULL DEFAULT 0,
+    found INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    author TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    UNIQUE (media_id, concept, model)
+);
+CREATE TABLE prelabel_objects (
+    run_id INTEGER NOT NULL REFERENCES prelabel_runs(id) ON DELETE CASCADE,
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    PRIMARY KEY (run_id, object_id)
+);
+CREATE INDEX prelabel_objects_by_object ON prelabel_objects(object_id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW, _V_PRELABEL, _V_MEDIA_STAT]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

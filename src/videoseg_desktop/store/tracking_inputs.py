@@ -2,6 +2,13 @@
 
 A frame whose stored mask was clicked, edited or imported is tracked from that very mask (and
 tracking never overwrites it); a frame with prompts and no such mask is tracked from its prompts.
+
+An object found by a concept search (SAM 3) has ``auto`` masks. Its first one (the *anchor*,
+where its track begins) conditions SAM 2.1 tracking like an imported mask and is kept; its
+other auto masks are tracking results like propagated ones, which re-tracking replaces (or
+clears where SAM 2.1 no longer sees the object). So an auto track can be tracked with SAM 2.1
+as it is, and a correction on any frame re-tracks from there keeping the anchor. Only one auto
+frame conditions: SAM 2.1 keeps every conditioning frame in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +21,22 @@ from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
 
 KEPT_SOURCES = frozenset({MaskSource.CLICKED, MaskSource.EDITED, MaskSource.IMPORTED})
+# Tracking results: re-tracking replaces them, and removes them where the object is gone.
+TRACKED_SOURCES = frozenset({MaskSource.PROPAGATED, MaskSource.AUTO})
+
+
+def auto_anchor(stored: list[tuple[int, MaskSource]]) -> int | None:
+    """The first auto frame of an object, given ``masks.frames_of(object)``."""
+    return next((frame for frame, source in stored if source == MaskSource.AUTO), None)
+
+
+def kept_frames(stored: list[tuple[int, MaskSource]]) -> set[int]:
+    """Frames tracking never overwrites, given ``masks.frames_of(object)``."""
+    kept = {frame for frame, source in stored if source in KEPT_SOURCES}
+    anchor = auto_anchor(stored)
+    if anchor is not None:
+        kept.add(anchor)
+    return kept
 
 
 @dataclass(frozen=True)
@@ -33,10 +56,10 @@ class Conditioning:
 
 def track_conditioning(project, object_id: int) -> tuple[Conditioning, ...]:
     """What ``object_id`` is tracked from, frame by frame (empty: it cannot be tracked)."""
+    stored = project.masks.frames_of(object_id)
     cond: dict[int, Conditioning] = {
         frame: Conditioning(frame, mask=project.masks.get(object_id, frame).rle)
-        for frame, source in project.masks.frames_of(object_id)
-        if source in KEPT_SOURCES
+        for frame in kept_frames(stored)
     }
     prompts: dict[int, tuple[list[Point], Box | None]] = {}
     for p in project.prompts.list(object_id):

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.core.review_rules import clamp_score
 from videoseg_desktop.ui.canvas.mask_geometry import nearest_prompt
 from videoseg_desktop.ui.editing.edit_prompts import click_mask_prompt
 from videoseg_desktop.ui.inference.inference_client import InferenceClient
@@ -281,7 +282,12 @@ class AnnotationController(QObject):
         try:
             source = MaskSource.EDITED if answer.from_edit else MaskSource.CLICKED
             record = self.project.masks.put(
-                answer.object_id, answer.frame, answer.rle, source, answer.model_id
+                answer.object_id,
+                answer.frame,
+                answer.rle,
+                source,
+                answer.model_id,
+                score=clamp_score(answer.score),  # predicted IoU, or a tracked frame's confidence
             )
         except VideoSegError as exc:
             self.errorOccurred.emit(f"the mask could not be saved: {exc}")

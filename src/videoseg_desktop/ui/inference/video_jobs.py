@@ -23,6 +23,7 @@ import numpy as np
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import Rle, decode_rle, encode_rle
+from videoseg_desktop.core.review_rules import confidence_from_logit
 from videoseg_desktop.store.tracking_inputs import Conditioning
 from videoseg_desktop.ui.inference.inference_jobs import Job, MaskAnswer, MaskJob
 
@@ -60,6 +61,7 @@ class TrackFrameAnswer:
     fps: float
     eta_s: float | None
     model_id: str
+    scores: dict[int, float] = field(default_factory=dict)  # 0..1 confidence per object
 
 
 @dataclass(frozen=True)
@@ -250,10 +252,12 @@ class TrackJob(Job):
             for obj_id, mask in result.masks.items():
                 tracked.mark_tracked(obj_id, result.frame)
                 masks[obj_id] = encode_rle(mask) if mask.any() else None
+            scores = {o: confidence_from_logit(s) for o, s in result.object_scores.items()}
             worker.answered.emit(
                 TrackFrameAnswer(
                     self.request_id, self.slot, self.video.media_id, result.frame, masks,
                     progress.done, progress.total, progress.fps, progress.eta_s, model_id,
+                    scores,
                 )
             )  # fmt: skip
 
@@ -318,9 +322,8 @@ class VideoCorrectionJob(MaskJob):
         # Not what the store will hold: the next tracking feeds the stored mask instead.
         tracked.applied.setdefault(self.object_id, {})[self.frame] = ("correction",)
         mask = result.masks[self.object_id]
-        return self._answer(
-            worker, mask, result.object_scores[self.object_id], time.perf_counter() - start, 0.0
-        )
+        score = confidence_from_logit(result.object_scores[self.object_id])
+        return self._answer(worker, mask, score, time.perf_counter() - start, 0.0)
 
     def _refine_prior(self, worker) -> MaskAnswer:
         session = worker.engine.image_session()

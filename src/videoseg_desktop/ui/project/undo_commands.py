@@ -99,6 +99,7 @@ class DeleteObjectCommand(StoreCommand):
         self.record = obj
         self.prompts = session.project.prompts.list(object_id)
         self.masks = list(session.project.masks.for_object(object_id))
+        self.attributes = session.project.attributes.values(object_id)
 
     def do(self) -> None:
         self.project.objects.delete(self.record.id)
@@ -110,6 +111,7 @@ class DeleteObjectCommand(StoreCommand):
             self.project.objects.restore(self.record)
             self.project.prompts.restore(self.prompts)
             self.project.masks.restore(self.masks)
+            self.project.attributes.restore_values(self.attributes)
         self.session.set_object(self.record.id)
 
 
@@ -305,6 +307,9 @@ class DeleteLabelCommand(StoreCommand):
         super().__init__(session, f"Delete label {label.name}")
         self.record = label
         self.object_ids = [o.id for o in session.project.objects.with_label(label_id)]
+        # The label's attributes and their values go with it (ON DELETE CASCADE).
+        self.specs = session.project.attributes.specs(label_id)
+        self.values = session.project.attributes.values_for_label(label_id)
 
     def do(self) -> None:
         self.project.labels.remove(self.record.name)
@@ -312,6 +317,9 @@ class DeleteLabelCommand(StoreCommand):
     def revert(self) -> None:
         with self.project.transaction():
             self.project.labels.restore(self.record)
+            for spec in self.specs:
+                self.project.attributes.restore_spec(spec)
+            self.project.attributes.restore_values(self.values)
             for object_id in self.object_ids:
                 self.project.objects.set_label(object_id, self.record.id)
         self.session.set_label(self.record.id)

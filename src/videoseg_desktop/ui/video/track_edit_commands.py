@@ -22,7 +22,12 @@ LAST_FRAME = 2**31  # "to the end of the video" for range deletes
 
 
 def _move(record: MaskRecord, object_id: int) -> MaskWrite:
-    return MaskWrite(object_id, record.frame, record.rle, record.source, record.model)
+    """``record`` as it was (score, author, time and acceptance kept) on ``object_id``."""
+    r = record
+    return MaskWrite(
+        object_id, r.frame, r.rle, r.source, r.model, r.score, r.author, r.updated_at,
+        r.accepted_by, r.accepted_at,
+    )  # fmt: skip
 
 
 def _object_alive(project, object_id: int) -> bool:

@@ -1,11 +1,11 @@
 """What tracking reads from the store and writes back to it, on the GUI thread.
 
-Reading: each object's conditioning (a frame with a clicked, edited or imported mask is tracked
-from that very mask; a frame with prompts and no such mask from its prompts), as `videoseg
-track` does. Writing: streamed results are stored in batches, one transaction each, as
-"propagated"; a frame whose stored mask is clicked, edited or imported is never touched, and a
-propagated mask where the object is now gone is removed. What was replaced is remembered so
-the whole propagation can be undone.
+Reading: each object's conditioning (a frame with a clicked, edited or imported mask, or an auto
+track's first mask, is tracked from that very mask; a frame with prompts and no such mask from
+its prompts), as `videoseg track` does (store/tracking_inputs.py). Writing: streamed results
+are stored in batches, one transaction each, as "propagated"; a conditioning frame is never
+touched, and a tracked (propagated or auto) mask where the object is now gone is removed. What
+was replaced is remembered so the whole propagation can be undone.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from videoseg_desktop.store.masks import MaskWrite
 from videoseg_desktop.store.tracking_inputs import (
     KEPT_SOURCES,
     Conditioning,
+    auto_anchor,
     track_conditioning,
 )
 from videoseg_desktop.ui.inference.video_jobs import TrackFrameAnswer
@@ -41,6 +42,7 @@ class TrackWriter:
         self.touched: dict[int, set[int]] = {}  # object -> frames written or cleared
         self.before: dict[tuple[int, int], MaskRecord] = {}  # what those frames held first
         self.stored = self.cleared = self.kept = 0
+        self._anchors: dict[int, int | None] = {}
 
     @property
     def pending(self) -> int:
@@ -56,10 +58,12 @@ class TrackWriter:
             return 0
         alive = {o.id for o in self.project.objects.list(self.media_id)}
         per_object: dict[int, dict[int, object]] = {}
+        scores: dict[tuple[int, int], float | None] = {}
         for answer in batch:  # a later answer for the same frame wins
             for obj_id, rle in answer.masks.items():
                 if obj_id in alive:
                     per_object.setdefault(obj_id, {})[answer.frame] = rle
+                    scores[(obj_id, answer.frame)] = answer.scores.get(obj_id)
         writes: list[MaskWrite] = []
         clears: dict[int, list[int]] = {}
         replaced: dict[tuple[int, int], MaskRecord] = {}
@@ -69,15 +73,19 @@ class TrackWriter:
                 r.frame: r
                 for r in self.project.masks.for_object(obj_id, min(frames), max(frames) + 1)
             }
+            anchor = self._anchor(obj_id)
             for frame, rle in frames.items():
                 record = existing.get(frame)
-                if record is not None and record.source in KEPT_SOURCES:
+                if record is not None and (record.source in KEPT_SOURCES or frame == anchor):
                     self.kept += 1
                     continue
                 if record is not None:
                     replaced[(obj_id, frame)] = record
                 if rle is not None:
-                    writes.append(MaskWrite(obj_id, frame, rle, MaskSource.PROPAGATED, model))
+                    score = scores.get((obj_id, frame))
+                    writes.append(
+                        MaskWrite(obj_id, frame, rle, MaskSource.PROPAGATED, model, score)
+                    )
                 elif record is not None:
                     clears.setdefault(obj_id, []).append(frame)
         if not writes and not clears:
@@ -97,6 +105,12 @@ class TrackWriter:
         self.stored += len(writes)
         self.cleared += sum(len(f) for f in clears.values())
         return len(batch)
+
+    def _anchor(self, obj_id: int) -> int | None:
+        """An auto track's first frame, as it was when tracking began (it conditions it)."""
+        if obj_id not in self._anchors:
+            self._anchors[obj_id] = auto_anchor(self.project.masks.frames_of(obj_id))
+        return self._anchors[obj_id]
 
     def touched_count(self) -> int:
         return sum(len(f) for f in self.touched.values())
