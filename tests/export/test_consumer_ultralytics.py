@@ -20,7 +20,30 @@ from videoseg_desktop.export import export_yolo
 
 @pytest.fixture(scope="module")
 def ultralytics_data(tmp_path_factory):
-    """Ultralytics' data utilities, imported offline with its settings kept in a temporary folder."""
+    """Ultralytics' data utilities, imported offline with its settings kept in a temporary folder.
+
+    Importing Ultralytics replaces ``PIL.Image.open``, ``torch.save`` and ``cv2.imread`` /
+    ``imwrite`` / ``imshow`` process-wide (its open even tries to pip-install a HEIF plugin on an
+    unreadable image): they are put back after this module, so no other test runs on them."""
+    import PIL.Image
+    import torch
+
+    patched = [
+        (PIL.Image, "open"),
+        (torch, "save"),
+        (cv2, "imread"),
+        (cv2, "imwrite"),
+        (cv2, "imshow"),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name in patched]
+    try:
+        yield from _import_ultralytics(tmp_path_factory)
+    finally:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+
+def _import_ultralytics(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("YOLO_OFFLINE", "1")
         mp.setenv("YOLO_CONFIG_DIR", str(tmp_path_factory.mktemp("ultralytics-settings")))
