@@ -106,6 +106,18 @@ def as_text(value) -> str:
     return value
 
 
+def as_optional_text(value) -> str | None:
+    return None if value is None else as_text(value)
+
+
+def as_score(value) -> float | None:
+    """A model's confidence: absent, or a number within 0 and 1 (NaN is refused too)."""
+    value = as_number(value)
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ValueError(f"{value!r} is not a score within 0 and 1")
+    return value
+
+
 class _Cursor(sqlite3.Cursor):
     """A cursor whose SQLite failures are StorageErrors (integrity errors pass unchanged)."""
 

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import Rle, rle_area, rle_bbox
 from videoseg_desktop.core.records import MaskRecord, MaskSource
-from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
+from videoseg_desktop.store.database import (
+    Database,
+    as_count,
+    as_number,
+    as_optional_text,
+    as_score,
+    as_text,
+    row_reader,
+)
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.timeutil import now_iso
@@ -247,10 +255,10 @@ def _mask(row: sqlite3.Row) -> MaskRecord:
         as_count(row["area"], 0),
         bbox,
         MaskSource(row["source"]),
-        row["model"],
-        row["updated_at"],
-        row["score"],
-        row["author"],
-        row["accepted_by"],
-        row["accepted_at"],
+        as_optional_text(row["model"]),
+        as_optional_text(row["updated_at"]),
+        as_score(row["score"]),
+        as_optional_text(row["author"]),
+        as_optional_text(row["accepted_by"]),
+        as_optional_text(row["accepted_at"]),
     )
