@@ -224,7 +224,33 @@ CREATE TABLE prelabel_objects (
 CREATE INDEX prelabel_objects_by_object ON prelabel_objects(object_id);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW, _V_PRELABEL, _V_MEDIA_STAT]
+# Work packages (ADR 0015): the packages split off this project, and per package item (an
+# object or a media item's status) which source item it maps to and the fingerprints both sides
+# had at the split or the last merge, so a merge tells who changed what since, and merging the
+# same package again finds nothing new.
+_V_TEAM = """
+CREATE TABLE team_packages (
+    id TEXT PRIMARY KEY,
+    annotator TEXT NOT NULL,
+    folder TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    merged_at TEXT,
+    merged_by TEXT,
+    merges INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE team_items (
+    package_id TEXT NOT NULL REFERENCES team_packages(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('object', 'media')),
+    package_item INTEGER NOT NULL,
+    source_item INTEGER,
+    package_fp TEXT,
+    source_fp TEXT,
+    PRIMARY KEY (package_id, kind, package_item)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW, _V_PRELABEL, _V_MEDIA_STAT, _V_TEAM]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,389 @@
+"""Merge work packages back into their source project, one transaction per package.
+
+For every item a package handed out (an object, or a media item's workflow status) the source
+keeps the fingerprints both sides had at the split or the last merge (``team_items``). An item
+the package changed and the source did not is taken over, with its authors and times; one both
+changed differently (the source, or another package merged before) is a conflict: the source's
+version and the package's are kept side by side as objects in the ``conflict`` state, which the
+review queue flags, and the conflict is reported per item. Objects new in the package are added.
+Merging the same package again finds nothing changed since and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
+from videoseg_desktop.store.database import Database, connect
+from videoseg_desktop.store.labels import PALETTE
+from videoseg_desktop.store.media_repository import refresh_annotated
+from videoseg_desktop.store.project import DB_NAME
+from videoseg_desktop.store.review_flags import refresh_flags
+from videoseg_desktop.store.schema import require_current
+from videoseg_desktop.store.team_package import (
+    TeamPackageError,
+    count_text,
+    media_fingerprint,
+    object_fingerprint,
+    project_id,
+    read_manifest,
+)
+from videoseg_desktop.store.timeutil import now_iso
+
+_MASK_COLS = (
+    "frame, height, width, counts, area, bbox_x, bbox_y, bbox_w, bbox_h, source, model, score,"
+    " author, updated_at, accepted_by, accepted_at"
+)
+_PROMPT_COLS = "frame, kind, x0, y0, x1, y1, positive, sort_order, author, created_at"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    media: str  # the media item's name
+    item: str  # the object's name (or "status")
+    why: str
+
+
+@dataclass
+class MergeReport:
+    package: Path
+    annotator: str
+    merged: int = 0  # items taken over (changed, added or deleted in the package)
+    added: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    skipped_media: int = 0  # media the package has that the source no longer has
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.merged or self.conflicts)
+
+    def line(self) -> str:
+        if not self.changed:
+            return f"{self.package.name} ({self.annotator}): nothing new since the last merge"
+        return (
+            f"{self.package.name} ({self.annotator}): {count_text(self.merged, 'item')} merged"
+            f" ({self.added} new), {count_text(len(self.conflicts), 'conflict')}"
+        )
+
+
+def merge_package(db: Database, folder: Path) -> MergeReport:
+    """Bring one package's work into the project of ``db`` (one transaction)."""
+    folder = Path(folder).expanduser().absolute()
+    manifest = read_manifest(folder)
+    conn = db.conn
+    own = project_id(conn)
+    if own is None or manifest.source_id != own:
+        raise TeamPackageError(
+            f"{folder} is a work package of another project ({manifest.source_name!r}), not of "
+            "this one; nothing was merged"
+        )
+    known = conn.execute("SELECT 1 FROM team_packages WHERE id = ?", (manifest.package_id,))
+    if known.fetchone() is None:
+        raise TeamPackageError(
+            f"{folder} was not split from this project (no record of package "
+            f"{manifest.package_id[:8]}); nothing was merged"
+        )
+    if not (folder / DB_NAME).is_file():
+        raise TeamPackageError(f"{folder} is not a work package (no {DB_NAME} in it)")
+    pkg = connect(folder / DB_NAME, read_only=True)
+    try:
+        require_current(pkg, folder / DB_NAME)
+        stored = dict(pkg.execute("SELECT key, value FROM settings WHERE key LIKE 'team.%'"))
+        if stored.get("team.package_id") != manifest.package_id:
+            raise TeamPackageError(
+                f"{folder} is damaged: its database does not match its manifest; nothing was merged"
+            )
+        report = MergeReport(folder, manifest.annotator)
+        with db.transaction() as tx:
+            _Merge(tx, pkg, manifest, report, db.user).run()
+            if report.changed:
+                tx.execute(
+                    "UPDATE team_packages SET merged_at = ?, merged_by = ?, merges = merges + 1"
+                    " WHERE id = ?",
+                    (now_iso(), db.user, manifest.package_id),
+                )
+                for table in ("labels", "attributes", "objects", "masks", "media", "review"):
+                    db.changed(table)
+        return report
+    finally:
+        pkg.close()
+
+
+class _Merge:
+    def __init__(self, src, pkg, manifest, report: MergeReport, user: str) -> None:
+        self.src, self.pkg, self.m, self.report, self.user = src, pkg, manifest, report, user
+        self.items = {
+            (kind, p): (s, pfp, sfp)
+            for kind, p, s, pfp, sfp in src.execute(
+                "SELECT kind, package_item, source_item, package_fp, source_fp FROM team_items"
+                " WHERE package_id = ?",
+                (manifest.package_id,),
+            )
+        }
+        self.touched_objects: set[int] = set()
+        self.touched_media: set[int] = set()
+        self.labels = self._map_labels()
+        self.specs: dict[int, int] = {}
+
+    # -- the walk ----------------------------------------------------------------------------
+    def run(self) -> None:
+        seen: set[int] = set()
+        for pkg_media, src_media in sorted(self.m.media.items()):
+            name = self._media_name(src_media)
+            if name is None:
+                self.report.skipped_media += 1
+                continue
+            for (oid,) in self.pkg.execute(
+                "SELECT id FROM objects WHERE media_id = ? ORDER BY id", (pkg_media,)
+            ).fetchall():
+                seen.add(oid)
+                self._object(oid, src_media, name)
+            self._status(pkg_media, src_media, name)
+        for (kind, oid), (src_oid, base_p, _) in list(self.items.items()):
+            if kind == "object" and oid not in seen and base_p is not None:
+                self._deleted(oid, src_oid)
+        for oid in self.touched_objects:
+            refresh_flags(self.src, oid)
+        for media_id in self.touched_media:
+            refresh_annotated(self.src, media_id)
+        self._effort()
+
+    def _object(self, oid: int, media_id: int, media_name: str) -> None:
+        pfp = object_fingerprint(self.pkg, oid)
+        rec = self.items.get(("object", oid))
+        if rec is None or rec[1] is None:  # new in the package (or an id reused after a deletion)
+            new = self._insert(oid, media_id, None)
+            self._remember("object", oid, new, pfp, object_fingerprint(self.src, new))
+            self.report.merged += 1
+            self.report.added += 1
+            return
+        src_oid, base_p, base_s = rec
+        if pfp == base_p:
+            return  # the package did not change it since
+        sfp = object_fingerprint(self.src, src_oid) if src_oid is not None else None
+        if sfp == pfp:  # the same change on both sides
+            self._remember("object", oid, src_oid, pfp, sfp)
+            return
+        if sfp is not None and sfp == base_s:
+            self._replace(oid, src_oid)
+            self._remember("object", oid, src_oid, pfp, object_fingerprint(self.src, src_oid))
+            self.report.merged += 1
+            return
+        name = self.pkg.execute("SELECT name FROM objects WHERE id = ?", (oid,)).fetchone()[0]
+        if sfp is None:
+            why = "deleted in the project, changed in the package"
+        else:
+            why = "changed in the project and in the package"
+            self._set_conflict(src_oid)
+        copy = self._insert(oid, media_id, "conflict")
+        self._remember("object", oid, copy, pfp, object_fingerprint(self.src, copy))
+        self.report.conflicts.append(Conflict(media_name, str(name), why))
+
+    def _deleted(self, oid: int, src_oid: int | None) -> None:
+        _, _, base_s = self.items[("object", oid)]
+        sfp = object_fingerprint(self.src, src_oid) if src_oid is not None else None
+        if sfp is not None and sfp == base_s:
+            row = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (src_oid,))
+            self.touched_media.add(row.fetchone()[0])
+            self.src.execute("DELETE FROM objects WHERE id = ?", (src_oid,))
+            self.touched_objects.discard(src_oid)
+            self.report.merged += 1
+        elif sfp is not None:
+            media_id, name = self.src.execute(
+                "SELECT media_id, name FROM objects WHERE id = ?", (src_oid,)
+            ).fetchone()
+            self._set_conflict(src_oid)
+            self.report.conflicts.append(
+                Conflict(
+                    self._media_name(media_id) or "?",
+                    str(name),
+                    "deleted in the package, changed in the project",
+                )
+            )
+        self._remember("object", oid, src_oid, None, sfp)
+
+    def _status(self, pkg_media: int, src_media: int, media_name: str) -> None:
+        pfp = media_fingerprint(self.pkg, pkg_media)
+        rec = self.items.get(("media", pkg_media))
+        base_p, base_s = (rec[1], rec[2]) if rec else (None, None)
+        if pfp == base_p:
+            return
+        sfp = media_fingerprint(self.src, src_media)
+        if sfp in (base_s, pfp):
+            row = self.pkg.execute(
+                "SELECT status, status_comment, status_by, status_at FROM media WHERE id = ?",
+                (pkg_media,),
+            ).fetchone()
+            self.src.execute(
+                "UPDATE media SET status = ?, status_comment = ?, status_by = ?, status_at = ?"
+                " WHERE id = ?",
+                (*row, src_media),
+            )
+            if sfp != pfp:
+                self.report.merged += 1
+        else:
+            self.report.conflicts.append(
+                Conflict(media_name, "status", "status changed in the project and in the package")
+            )
+        self._remember("media", pkg_media, src_media, pfp, media_fingerprint(self.src, src_media))
+
+    # -- writing -----------------------------------------------------------------------------
+    def _insert(self, oid: int, media_id: int, state: str | None) -> int:
+        row = self.pkg.execute(
+            "SELECT label_id, name, created_at, state, author, clicks, corrections FROM objects"
+            " WHERE id = ?",
+            (oid,),
+        ).fetchone()
+        label_id, name, created, own_state, author, clicks, corrections = row
+        if state == "conflict":
+            name = f"{name} ({self.m.annotator})"
+        cur = self.src.execute(
+            "INSERT INTO objects (media_id, label_id, name, created_at, state, author, clicks,"
+            " corrections) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                media_id,
+                self.labels.get(label_id),
+                self._free_name(media_id, str(name)),
+                created,
+                state or own_state,
+                author,
+                clicks,
+                corrections,
+            ),
+        )
+        self._copy_content(oid, cur.lastrowid)
+        self.touched_media.add(media_id)
+        return cur.lastrowid
+
+    def _replace(self, oid: int, src_oid: int) -> None:
+        label_id, name, state, author, clicks, corrections = self.pkg.execute(
+            "SELECT label_id, name, state, author, clicks, corrections FROM objects WHERE id = ?",
+            (oid,),
+        ).fetchone()
+        self.src.execute(
+            "UPDATE objects SET label_id = ?, state = ?, author = ?, clicks = ?, corrections = ?"
+            " WHERE id = ?",
+            (self.labels.get(label_id), state, author, clicks, corrections, src_oid),
+        )
+        with suppress(sqlite3.IntegrityError):  # a name taken meanwhile stays the source's
+            self.src.execute("UPDATE objects SET name = ? WHERE id = ?", (name, src_oid))
+        for table in ("masks", "prompts", "attribute_values"):
+            self.src.execute(f"DELETE FROM {table} WHERE object_id = ?", (src_oid,))
+        self._copy_content(oid, src_oid)
+        row = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (src_oid,))
+        self.touched_media.add(row.fetchone()[0])
+
+    def _copy_content(self, oid: int, target: int) -> None:
+        """Masks, prompts and attribute values, with their authors and times (provenance)."""
+        masks = self.pkg.execute(f"SELECT {_MASK_COLS} FROM masks WHERE object_id = ?", (oid,))
+        self.src.executemany(
+            f"INSERT INTO masks (object_id, {_MASK_COLS}) VALUES ({', '.join('?' * 17)})",
+            ((target, *r) for r in masks),
+        )
+        prompts = self.pkg.execute(
+            f"SELECT {_PROMPT_COLS} FROM prompts WHERE object_id = ?", (oid,)
+        )
+        self.src.executemany(
+            f"INSERT INTO prompts (object_id, {_PROMPT_COLS}) VALUES ({', '.join('?' * 11)})",
+            ((target, *r) for r in prompts),
+        )
+        for spec, start, end, value, author, stamp in self.pkg.execute(
+            "SELECT spec_id, frame_start, frame_end, value, author, updated_at"
+            " FROM attribute_values WHERE object_id = ?",
+            (oid,),
+        ).fetchall():
+            self.src.execute(
+                "INSERT INTO attribute_values (object_id, spec_id, frame_start, frame_end, value,"
+                " author, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (target, self._spec(spec), start, end, value, author, stamp),
+            )
+        self.touched_objects.add(target)
+
+    def _set_conflict(self, src_oid: int) -> None:
+        self.src.execute("UPDATE objects SET state = 'conflict' WHERE id = ?", (src_oid,))
+        self.touched_objects.add(src_oid)
+
+    def _remember(self, kind: str, item: int, source_item, pfp, sfp) -> None:
+        self.src.execute(
+            "INSERT OR REPLACE INTO team_items (package_id, kind, package_item, source_item,"
+            " package_fp, source_fp) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.m.package_id, kind, item, source_item, pfp, sfp),
+        )
+        self.items[(kind, item)] = (source_item, pfp, sfp)
+
+    # -- names, labels, attributes -----------------------------------------------------------
+    def _media_name(self, media_id: int) -> str | None:
+        row = self.src.execute("SELECT original_name FROM media WHERE id = ?", (media_id,))
+        found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def _free_name(self, media_id: int, name: str) -> str:
+        name = name[:MAX_LABEL_LENGTH]
+        taken = {
+            r[0]
+            for r in self.src.execute("SELECT name FROM objects WHERE media_id = ?", (media_id,))
+        }
+        candidate, n = name, 2
+        while candidate in taken:
+            suffix = f" {n}"
+            candidate, n = name[: MAX_LABEL_LENGTH - len(suffix)] + suffix, n + 1
+        return candidate
+
+    def _map_labels(self) -> dict[int, int]:
+        """Package label id -> source label id, by name; labels new in the package are added."""
+        mapping = {}
+        for lid, name, color in self.pkg.execute("SELECT id, name, color FROM labels ORDER BY id"):
+            row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                count, top = self.src.execute(
+                    "SELECT count(*), coalesce(max(sort_order), -1) FROM labels"
+                ).fetchone()
+                cur = self.src.execute(
+                    "INSERT INTO labels (name, color, sort_order) VALUES (?, ?, ?)",
+                    (name, color or PALETTE[count % len(PALETTE)], top + 1),
+                )
+                row = (cur.lastrowid,)
+            mapping[lid] = row[0]
+        return mapping
+
+    def _spec(self, pkg_spec: int) -> int:
+        """The source's attribute for a package attribute (same label and name; added if new)."""
+        if pkg_spec in self.specs:
+            return self.specs[pkg_spec]
+        cols = (
+            "name, kind, choices, min_value, max_value, per_frame, sort_order, author, created_at"
+        )
+        row = self.pkg.execute(
+            f"SELECT label_id, {cols} FROM attribute_specs WHERE id = ?", (pkg_spec,)
+        ).fetchone()
+        label = self.labels[row[0]]
+        found = self.src.execute(
+            "SELECT id FROM attribute_specs WHERE label_id = ? AND name = ?", (label, row[1])
+        ).fetchone()
+        if found is None:
+            cur = self.src.execute(
+                f"INSERT INTO attribute_specs (label_id, {cols}) VALUES ({', '.join('?' * 10)})",
+                (label, *row[1:]),
+            )
+            found = (cur.lastrowid,)
+        self.specs[pkg_spec] = found[0]
+        return found[0]
+
+    def _effort(self) -> None:
+        """Active time per media and person: the larger of the two counts (both only grow)."""
+        for pkg_media, src_media in self.m.media.items():
+            for author, active, events, stamp in self.pkg.execute(
+                "SELECT author, active_s, events, updated_at FROM effort WHERE media_id = ?",
+                (pkg_media,),
+            ).fetchall():
+                self.src.execute(
+                    "INSERT INTO effort (media_id, author, active_s, events, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (media_id, author) DO UPDATE SET"
+                    " active_s = max(active_s, excluded.active_s),"
+                    " events = max(events, excluded.events),"
+                    " updated_at = max(updated_at, excluded.updated_at)",
+                    (src_media, author, active, events, stamp),
+                )
