@@ -192,3 +192,26 @@ def _parse(data) -> Manifest:
         baseline_objects=_fp_map(baseline["objects"], "a baseline fingerprint"),
         baseline_media=_fp_map(baseline["media"], "a baseline fingerprint"),
     )
+
+
+@dataclass(frozen=True)
+class PackageRecord:
+    """A package this project handed out (``team_packages``)."""
+
+    id: str
+    annotator: str
+    folder: str
+    created_at: str
+    merged_at: str | None
+    merges: int
+
+
+def known_packages(conn: sqlite3.Connection) -> list[PackageRecord]:
+    rows = conn.execute(
+        "SELECT id, annotator, folder, created_at, merged_at, merges FROM team_packages"
+        " ORDER BY created_at, annotator"
+    ).fetchall()
+    return [
+        PackageRecord(str(r[0]), str(r[1]), str(r[2] or ""), str(r[3]), r[4], int(r[5] or 0))
+        for r in rows
+    ]

@@ -16,9 +16,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.store.authors import check_user
+from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.project import DB_NAME, Project
 from videoseg_desktop.store.team_package import (
     PROJECT_ID_KEY,
@@ -42,6 +44,48 @@ class PackageInfo:
     media: int
     objects: int
     frames: int
+
+
+@dataclass
+class Detached:
+    """A second connection to an open project, for a split or merge on a background thread.
+
+    Make it on the window's thread (it reads the project's name there); the connection opens
+    on first use, on the job's thread (SQLite connections stay on the thread that made them),
+    while the window's own connection stays idle. It takes no lock: the process holding the
+    project's lock is the one using it."""
+
+    root: Path
+    name: str
+    db_path: Path
+    user: str
+    media_path: Callable[[Any], Path]
+    read_only: bool = False
+    _db: Database | None = None
+
+    @classmethod
+    def of(cls, project: Project) -> Detached:
+        return cls(
+            project.root,
+            project.name,
+            project.db.path,
+            project.user,
+            project.media_path,
+            project.read_only,
+        )
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.db_path, user=self.user)
+        return self._db
+
+    def transaction(self):
+        return self.db.transaction()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
 
 
 def annotator_names(into: int | None = None, names: list[str] | None = None) -> list[str]:
@@ -82,7 +126,7 @@ def folder_name(project_name: str, annotator: str) -> str:
 
 
 def split_project(
-    project: Project,
+    project: Project | Detached,
     out: Path,
     annotators: list[str],
     by_frames: bool = False,
@@ -129,7 +173,12 @@ def split_project(
 
 
 def _write_package(
-    project: Project, folder: Path, annotator: str, group: list[int], source_id: str, link: bool
+    project: Project | Detached,
+    folder: Path,
+    annotator: str,
+    group: list[int],
+    source_id: str,
+    link: bool,
 ) -> tuple[PackageInfo, Manifest]:
     for sub in ("media", "cache", "exports"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -184,7 +233,9 @@ def _cut_down(dest: sqlite3.Connection, group: list[int]) -> None:
     dest.execute("DROP TABLE keep")
 
 
-def _place_media(project: Project, dest: sqlite3.Connection, folder: Path, link: bool) -> dict:
+def _place_media(
+    project: Project | Detached, dest: sqlite3.Connection, folder: Path, link: bool
+) -> dict:
     """Copy each media file into the package (same relative path), or link it to the source's
     file; returns media id -> sha256 for the manifest."""
     from videoseg_desktop.store.media_repository import _media
@@ -210,7 +261,9 @@ def _place_media(project: Project, dest: sqlite3.Connection, folder: Path, link:
     return hashes
 
 
-def _record(project: Project, infos: list[PackageInfo], manifests: list[Manifest]) -> None:
+def _record(
+    project: Project | Detached, infos: list[PackageInfo], manifests: list[Manifest]
+) -> None:
     """The source remembers what it handed out: the baseline of every item of every package."""
     stamp = now_iso()
     with project.transaction() as conn:
