@@ -61,7 +61,7 @@ class SplitDialog(QDialog):
         form.addRow(self.by_count_radio, self.count)
         form.addRow("Write packages to", where)
         intro = QLabel(
-            f"Each annotator gets a project of their own with part of {project_name!r}'s media, "
+            f"Each annotator gets a project of their own with part of the media of {project_name}, "
             "its labels, attributes and existing annotations. Merge their work back with "
             "File > Team > Merge packages…"
         )
@@ -204,15 +204,19 @@ class MergeSummaryDialog(QDialog):
         layout.addWidget(self.headline)
         layout.addWidget(self.packages, 1)
         layout.addWidget(QLabel(f"Conflicts ({conflicts}):"))
-        layout.addWidget(self.conflicts, 2)
+        layout.addWidget(self.conflicts, 1)
         layout.addWidget(buttons)
-        self.resize(760, 460)
+        for table in (self.packages, self.conflicts):
+            table.resizeColumnsToContents()
+            table.horizontalHeader().setStretchLastSection(True)
+        self.resize(820, 520)
 
 
 def _table(headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
