@@ -21,6 +21,43 @@ AnnotatedRole = Qt.ItemDataRole.UserRole + 1
 PIXMAP_CACHE = 3000
 
 
+class _LazyItems:
+    """The listed media: every id at once, the rows read a page at a time as the view asks
+    (200,000 images list in a few tens of milliseconds; only what is shown is read)."""
+
+    PAGE = 256
+    CACHE = 20_000
+
+    def __init__(self, repo, ids: list[int]):
+        self._repo, self.ids = repo, ids
+        self._cache: dict[int, MediaItem] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, row: int) -> MediaItem | None:
+        media_id = self.ids[row]
+        item = self._cache.get(media_id)
+        if item is None:
+            if len(self._cache) > self.CACHE:
+                self._cache.clear()
+            start = row - row % self.PAGE
+            with contextlib.suppress(VideoSegError):  # a damaged row shows as empty
+                self._cache.update(self._repo.get_many(self.ids[start : start + self.PAGE]))
+            item = self._cache.get(media_id)
+        return item
+
+    def put(self, item: MediaItem) -> None:
+        self._cache[item.id] = item
+
+    def insert(self, row: int, item: MediaItem) -> None:
+        self.ids.insert(row, item.id)
+        self._cache[item.id] = item
+
+    def remove(self, row: int) -> None:
+        self._cache.pop(self.ids.pop(row), None)
+
+
 def _placeholder(size: int = THUMB_SIZE) -> QPixmap:
     pixmap = QPixmap(size, size * 3 // 4)
     pixmap.fill(QColor(70, 72, 78))
@@ -33,8 +70,7 @@ class MediaListModel(QAbstractListModel):
         self.project = project
         self.filter = "all"
         self.label_id: int | None = None
-        self._items: list[MediaItem] = []
-        self._ids: list[int] = []
+        self._items = _LazyItems(project.media, [])
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._placeholder = _placeholder()
         self._loader = ThumbnailLoader(parent=self) if load_thumbnails else None
@@ -50,6 +86,8 @@ class MediaListModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
+        if item is None:
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             mark = "✓ " if item.annotated else ""
             return f"{mark}{item.original_name}"
@@ -72,12 +110,16 @@ class MediaListModel(QAbstractListModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._items = self.project.media.list(self.filter, self.label_id)
-        if self.sticky_id is not None and self.sticky_id not in {i.id for i in self._items}:
+        ids = self.project.media.ids_where(self.filter, self.label_id)
+        self._items = _LazyItems(self.project.media, ids)
+        if self.sticky_id is not None and self.row_of(self.sticky_id) < 0:
             with contextlib.suppress(VideoSegError):
                 self._insert_sorted(self.project.media.get(self.sticky_id))
-        self._ids = [i.id for i in self._items]
         self.endResetModel()
+
+    @property
+    def _ids(self) -> list[int]:
+        return self._items.ids
 
     def item_at(self, row: int) -> MediaItem:
         return self._items[row]
@@ -102,20 +144,18 @@ class MediaListModel(QAbstractListModel):
             row = self.row_of(media_id)
             keep = item is not None and (self._matches(item) or media_id == self.sticky_id)
             if row >= 0 and keep:
-                self._items[row] = item
+                self._items.put(item)
                 index = self.index(row)
                 self.dataChanged.emit(index, index)
             elif row >= 0:
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self._items[row]
-                del self._ids[row]
+                self._items.remove(row)
                 self._pixmaps.pop(media_id, None)
                 self.endRemoveRows()
             elif keep:
                 at = bisect.bisect_left(self._ids, media_id)
                 self.beginInsertRows(QModelIndex(), at, at)
                 self._items.insert(at, item)
-                self._ids.insert(at, media_id)
                 self.endInsertRows()
 
     def _matches(self, item: MediaItem) -> bool:
@@ -128,8 +168,7 @@ class MediaListModel(QAbstractListModel):
         return True
 
     def _insert_sorted(self, item: MediaItem) -> None:
-        ids = [i.id for i in self._items]
-        self._items.insert(bisect.bisect_left(ids, item.id), item)
+        self._items.insert(bisect.bisect_left(self._ids, item.id), item)
 
     # -- thumbnails ------------------------------------------------------------------------
     def _thumbnail(self, item: MediaItem) -> QPixmap:
