@@ -191,3 +191,16 @@ def test_split_refuses_bad_requests(source, tmp_path):
     (tmp_path / "busy" / "Streets-a" / "x").write_text("x")
     with pytest.raises(VideoSegError, match="not empty"):
         split_project(source, tmp_path / "busy", ["a"])
+
+
+def test_a_crafted_label_in_a_package_is_refused_and_nothing_is_merged(source, tmp_path):
+    import sqlite3
+
+    folder = split_project(source, tmp_path / "out", ["a"])[0].folder
+    with sqlite3.connect(folder / "project.vseg") as conn:
+        conn.execute("INSERT INTO labels (name, color, sort_order) VALUES ('bad\x07', 'x', 9)")
+    conn.close()
+    before = source.db.conn.execute("SELECT count(*) FROM labels").fetchone()[0]
+    with pytest.raises(TeamPackageError, match="a label of the package is refused"):
+        merge_package(source.db, folder)
+    assert source.db.conn.execute("SELECT count(*) FROM labels").fetchone()[0] == before

@@ -16,9 +16,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
 from videoseg_desktop.store.database import Database, connect
-from videoseg_desktop.store.labels import PALETTE
+from videoseg_desktop.store.labels import PALETTE, check_color, check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.project import DB_NAME
 from videoseg_desktop.store.review_flags import refresh_flags
@@ -337,13 +338,21 @@ class _Merge:
         mapping = {}
         for lid, name, color in self.pkg.execute("SELECT id, name, color FROM labels ORDER BY id"):
             row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
-            if row is None:
+            if row is None:  # checked like a user's input: the package comes from anyone
+                try:
+                    name = check_name(str(name))
+                except VideoSegError as exc:
+                    raise TeamPackageError(f"a label of the package is refused: {exc}") from None
                 count, top = self.src.execute(
                     "SELECT count(*), coalesce(max(sort_order), -1) FROM labels"
                 ).fetchone()
+                try:
+                    color = check_color(str(color))
+                except VideoSegError:
+                    color = PALETTE[count % len(PALETTE)]
                 cur = self.src.execute(
                     "INSERT INTO labels (name, color, sort_order) VALUES (?, ?, ?)",
-                    (name, color or PALETTE[count % len(PALETTE)], top + 1),
+                    (name, color, top + 1),
                 )
                 row = (cur.lastrowid,)
             mapping[lid] = row[0]
