@@ -4,7 +4,8 @@ Builds generated projects through SQLite's bulk path (``executemany`` over gener
 media files, one RLE shape per object; the timed paths read rows, not pixels):
 - ``videos``: 10,000 videos x 2 objects x 50 frames = 1,000,000 masks;
 - ``images``: 200,000 images x 5 objects = 1,000,000 masks;
-with three labels, a mix of workflow states and about 1% of low-score masks, then computes the
+plus 1% more media with no masks, three labels, a mix of workflow states and about 1% of
+low-score masks, then computes the
 review flags once (timed). Then per project:
 - ``videoseg info`` (text and ``--json``) in a child process, wall time including start-up
   (target < 2 s);
@@ -138,9 +139,18 @@ def build(root: Path, media: int, objects: int, frames: int) -> Project:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows(),
         )
-        # A tenth of the media has nothing yet (the "unannotated" filter has rows to find).
-        conn.execute("DELETE FROM objects WHERE media_id % 10 = 0")
-        conn.execute("UPDATE media SET annotated = 0, status = 'todo' WHERE id % 10 = 0")
+        # And 1% more media with nothing yet (the "unannotated" filter has rows to find).
+        extra = max(1, media // 100)
+        conn.executemany(
+            "INSERT INTO media (id, kind, path, original_name, byte_size, sha256, width, height,"
+            " frame_count, fps, duration, imported_at, annotated, status)"
+            " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, 't', 0, 'todo')",
+            (
+                (m, kind, f"media/m{m}.{ext}", f"m{m}.{ext}", f"{m:064x}", W, H, frames,
+                 30.0 if frames > 1 else None, frames / 30 if frames > 1 else None)
+                for m in range(media + 1, media + extra + 1)
+            ),
+        )  # fmt: skip
     return project
 
 
@@ -218,7 +228,7 @@ def window(root: Path) -> dict:
     }
 
 
-def run_shape(shape: str, scale: float, tmp: Path) -> dict:
+def run_shape(shape: str, scale: float, tmp: Path, ytvis: list[int]) -> dict:
     media, objects, frames = SHAPES[shape]
     media = max(10, int(media * scale))
     root = tmp / shape
@@ -247,7 +257,7 @@ def run_shape(shape: str, scale: float, tmp: Path) -> dict:
         "review_flag_counts": timed(queue.flag_counts, 3),
     }
     if shape == "videos":  # YouTube-VIS decodes every frame: real files for a subset
-        exported = {n: link_videos(project, n, frames) for n in (100, min(1000, media))}
+        exported = {n: link_videos(project, n, frames) for n in ytvis if n <= media}
     project.close()
     out["info_s"] = round(
         min(child(*cli("info", str(root), "--read-only"))["s"] for _ in range(3)), 2
@@ -282,13 +292,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shape", choices=("videos", "images", "both"), default="both")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the media to make")
+    parser.add_argument(
+        "--ytvis",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[100, 1000],
+        help="YouTube-VIS exports of this many videos (each decoded and written as JPEGs)",
+    )
     parser.add_argument("--tmp", type=Path, default=None, help="where to build (default: temp)")
     opts = parser.parse_args()
     shapes = ("videos", "images") if opts.shape == "both" else (opts.shape,)
     results = []
     with tempfile.TemporaryDirectory(dir=opts.tmp) as tmp:
         for shape in shapes:
-            results.append(run_shape(shape, opts.scale, Path(tmp)))
+            results.append(run_shape(shape, opts.scale, Path(tmp), opts.ytvis))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print(json.dumps({"results": results, "loadavg": os.getloadavg()}))
 

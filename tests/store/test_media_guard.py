@@ -54,6 +54,19 @@ def test_fresh_imports_are_not_flagged(root):
             p.media_guard.verify(item)
 
 
+def test_a_copy_replaced_by_a_link_out_of_the_project_is_flagged(root, tmp_path):
+    """The quick stat on open (one lstat per file) leaves symbolic links to the full check."""
+    with Project.open(root) as p:
+        copy = p.media_path(p.media.get(1))
+        outside = tmp_path / "elsewhere.png"
+        outside.write_bytes(copy.read_bytes())
+        copy.unlink()
+        copy.symlink_to(outside)
+        assert p.media_guard.flagged() == {1: "missing"}  # not used: it leads outside
+        copy.unlink()
+        assert p.media_guard.flagged() == {1: "missing"}
+
+
 def test_a_touched_file_is_hashed_once_then_trusted_again(root):
     path = root / "media" / "copied.png"
     os.utime(path, (1, 1))

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -100,6 +101,7 @@ class Project:
         # With the lock held no other writer runs: what dead processes left can go.
         self.leftovers_removed = [] if self.read_only else clean_leftovers(root)
         self._cache_dir = self._choose_cache_dir()
+        self._media_dir_plain: bool | None = None
         self.settings = ProjectSettings(self.db)
         self.ui_state = KeyValues(self.db, "ui_state")
         self.labels = LabelRepository(self.db)
@@ -238,6 +240,8 @@ class Project:
         ):
             raise _outside(item)
         path = self.root.joinpath(*parts)
+        if len(parts) == 2 and self._plain_entry(path):
+            return path  # an entry of media/ that is no symbolic link: inside (one lstat)
         try:
             inside = path.resolve().is_relative_to(self.media_dir.resolve())
         except (OSError, RuntimeError):  # a symbolic link loop
@@ -245,6 +249,30 @@ class Project:
         if not inside:
             raise _outside(item)
         return path
+
+    def media_dir_plain(self) -> bool:
+        """Whether media/ is the project's own folder (no symbolic link to elsewhere)."""
+        if self._media_dir_plain is None:
+            try:
+                self._media_dir_plain = not self.media_dir.is_symlink() and (
+                    self.media_dir.resolve().parent == self.root.resolve()
+                )
+            except (OSError, RuntimeError):
+                self._media_dir_plain = False
+        return self._media_dir_plain
+
+    def _plain_entry(self, path: Path) -> bool:
+        """Whether ``path`` (directly in media/) is absent or no symbolic link, and media/
+        itself is the project's own folder: then it cannot lead outside (a project of 200,000
+        images opens with one lstat per file, not a full path resolution)."""
+        if not self.media_dir_plain():
+            return False
+        try:
+            return not stat.S_ISLNK(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError):  # (a NUL in a crafted path: the full check decides)
+            return False
 
     def frame_index_path(self, item: MediaItem) -> Path:
         return self.cache_dir / "index" / f"{_cache_key(item)}.npz"
