@@ -12,9 +12,9 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListView,
     QMessageBox,
     QPushButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,20 +34,25 @@ def dropped_paths(mime) -> list[Path]:
     return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
 
 
-class MediaListView(QListView):
-    """The list, accepting files and folders dropped from the file manager."""
+class MediaListView(QTreeView):
+    """The list, accepting files and folders dropped from the file manager.
+
+    A one-column tree view with uniform row heights: its layout is a multiplication, where
+    QListView's visits every row (200,000 rowCount calls per layout, seconds per scroll)."""
 
     filesDropped = Signal(list)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setUniformItemSizes(True)  # no per-row size queries: 100k rows stay fast
+        self.setUniformRowHeights(True)  # no per-row size queries: 200k rows stay fast
+        self.setHeaderHidden(True)
+        self.setRootIsDecorated(False)
+        self.setItemsExpandable(False)
         self.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE * 3 // 4))
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-        self.setSpacing(2)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():
