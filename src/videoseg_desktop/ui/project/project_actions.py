@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QProgressDialog
 
 from videoseg_desktop.core.errors import VideoSegError
@@ -14,6 +15,7 @@ from videoseg_desktop.ui.dialogs.new_project_dialog import NewProjectDialog
 from videoseg_desktop.ui.project.preferences import data_dir
 
 DEMO_FOLDER = "demo-project"
+log = logging.getLogger(__name__)
 
 
 def new_project(window, folder: Path | None = None, name: str | None = None) -> bool:
@@ -92,16 +94,53 @@ def export(window):
     return export_interactively(window.session.project, window.media_dock.selected_ids(), window)
 
 
-def report_changed_media(window, project: Project) -> None:
+class _MediaCheckRelay(QObject):
+    """Brings the thread's finding to the GUI thread (a queued signal to a method of ours)."""
+
+    found = Signal(str)
+
+    def __init__(self, window, project) -> None:
+        super().__init__(window)
+        self.window, self.project = window, project
+        self.found.connect(self._show)
+
+    def _show(self, message: str) -> None:
+        session = self.window.session
+        if session is not None and session.project is self.project:
+            self.window.show_error(message)
+
+
+def report_changed_media(window, project: Project) -> threading.Thread:
     """Media files missing or of another size than imported: say so on open (a changed time
-    alone only means they are hashed before tracking or export)."""
-    try:
-        flagged = project.media_guard.flagged()
-    except VideoSegError:
-        return
+    alone only means they are hashed before tracking or export).
+
+    The check stats every file (200,000 images take seconds), so it runs on a thread with its
+    own read-only opening of the project; the window shows at once and the message follows."""
+    relay = _MediaCheckRelay(window, project)
+    root = project.root
+
+    def check() -> None:
+        try:
+            with Project.open(root, read_only=True) as copy:
+                message = _changed_media_message(copy)
+        except VideoSegError:
+            return
+        except Exception:  # noqa: BLE001 - a convenience check must never take the window down
+            log.exception("checking the media files of %s failed", root)
+            return
+        if message:
+            relay.found.emit(message)
+
+    thread = threading.Thread(target=check, name="media-check", daemon=True)
+    thread.start()
+    return thread
+
+
+def _changed_media_message(project: Project) -> str | None:
+    flagged = project.media_guard.flagged()
     bad = {i: why for i, why in flagged.items() if why != "modified"}
     if not bad:
-        return
+        return None
     names = []
     for media_id in list(bad)[:5]:
         try:
@@ -109,7 +148,7 @@ def report_changed_media(window, project: Project) -> None:
         except VideoSegError:
             continue
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-    window.show_error(
+    return (
         f"{len(bad)} media file(s) changed or went missing since they were imported: "
         f"{', '.join(names)}{more}. They are not used for tracking or export until restored "
         f"(`videoseg check {project.root}` lists them)."
