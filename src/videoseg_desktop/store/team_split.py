@@ -78,6 +78,8 @@ class Detached:
     def db(self) -> Database:
         if self._db is None:
             self._db = Database(self.db_path, user=self.user)
+            # The window may be writing a moment (its activity counter): wait, do not fail.
+            self._db.conn.execute("PRAGMA busy_timeout = 10000")
         return self._db
 
     def transaction(self):
