@@ -144,6 +144,9 @@ def cmd_info(args) -> int:
         f"media: {info['counts']['media']} ({info['counts']['images']} images, {info['counts']['videos']} videos,"
         f" {info['counts']['annotated']} annotated); objects: {info['counts']['objects']}; masks: {info['counts']['masks']}"
     )
+    sources = ", ".join(f"{k} {n}" for k, n in info["masks_by_source"].items() if n)
+    states = ", ".join(f"{n} {k}" for k, n in info["objects_by_state"].items() if n)
+    out.append(f"masks by source: {sources or '-'}; objects: {states or '-'}")
     out.append("id\tkind\twidth\theight\tframes\tfps\tname")
     for m in info["media"]:
         fps = f"{m['fps']:.3f}" if m["fps"] else "-"
@@ -178,6 +181,7 @@ def _info(project: Project) -> dict:
         "root": str(project.root),
         "labels": labels,
         "counts": counts,
+        **project.objects.breakdown(),
         "media": media,
     }
 

@@ -175,6 +175,8 @@ class PrelabelWriter:
         self.project = project
         self.job = job
         self.state = ObjectState.NORMAL if accept else ObjectState.SUGGESTED
+        # Accepting straight away is the user's review decision: the masks say so (no flags).
+        self._accepted_by = project.user if accept else None
         self.run: PrelabelRun | None = None
         self.label_id: int | None = None
         self._existing: set[int] = set()  # objects of the label before this run
@@ -298,7 +300,15 @@ class PrelabelWriter:
         return obj.id
 
     def _mask(self, obj: int, frame: int, instance: FoundInstance) -> MaskWrite:
-        return MaskWrite(obj, frame, instance.rle, MaskSource.AUTO, self.job.model, instance.score)
+        return MaskWrite(
+            obj,
+            frame,
+            instance.rle,
+            MaskSource.AUTO,
+            self.job.model,
+            instance.score,
+            accepted_by=self._accepted_by,
+        )
 
     def _existing_masks(self, frame: int):
         masks = self.project.masks.for_frame(self.job.media.id, frame)
