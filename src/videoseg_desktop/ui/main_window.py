@@ -43,6 +43,7 @@ from videoseg_desktop.ui.project import project_actions
 from videoseg_desktop.ui.project.project_session import ProjectSession
 from videoseg_desktop.ui.project.read_only import ReadOnlyGuard, offer_read_only, window_title
 from videoseg_desktop.ui.project.start_page import StartPage
+from videoseg_desktop.ui.review.review_mode import ReviewMode
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.editing = MaskEditing.install(self)  # brush, eraser, polygon, clean-up
         self.video = VideoStudio.install(self)  # timeline, playback, tracking, track edits
+        self.review = ReviewMode.install(self)  # review queue, accept/reject, workflow states
         self._watch_edits()
         self.show_start_page()
 
