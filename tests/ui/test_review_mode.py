@@ -136,3 +136,38 @@ def test_track_overview_marks_flagged_frames_and_follows_an_accept(flagged):
     rows = {r.object_id: r for r in dock.overview.rows}
     assert not rows[car].flagged.any()
     d.window.video.dock.overview.grab()  # paints the flag lane without error
+
+
+def test_media_browser_filters_by_review_state_and_counts_flags_per_item(driver, qtbot):
+    from videoseg_desktop.core.records import ObjectState
+
+    project, dock = driver.project, driver.window.media_dock
+    first, second, third = project.media.ids()
+    shape = (480, 854)
+    auto = project.objects.add(second, name="pre-label")
+    project.masks.put(auto.id, 0, box(100, shape=shape), MaskSource.AUTO, "sam3", 0.9)
+    hint = project.objects.add(third, name="maybe", state=ObjectState.SUGGESTED)
+    project.masks.put(hint.id, 0, box(300, shape=shape), MaskSource.AUTO, "sam3", 0.6)
+    project.review.set_status([third], MediaStatus.REVIEWED)
+    qtbot.waitUntil(lambda: "Flagged for review (2)" in _combo(dock), timeout=3000)
+    assert "Reviewed (1)" in _combo(dock) and "To do (2)" in _combo(dock)
+    texts = [dock.model.data(dock.model.index(r)) for r in range(3)]
+    assert texts[1].endswith("⚑1") and texts[2].endswith("⚑1 ◇1 ★ reviewed")
+    assert "1 flagged, 1 suggested" in dock.model.data(
+        dock.model.index(2), Qt.ItemDataRole.ToolTipRole
+    )
+    driver.session.set_media(second)
+    dock.set_filter("flagged")
+    assert dock.visible_ids() == [second, third]
+    dock.set_filter("all", status="reviewed")
+    assert dock.visible_ids() == [second, third]  # the current item stays listed
+    driver.session.set_media(third)
+    dock.set_filter("all", status="todo")
+    assert dock.visible_ids() == [first, second, third]
+    driver.session.set_media(first)
+    dock.set_filter("all", status="todo")
+    assert dock.visible_ids() == [first, second]
+
+
+def _combo(dock) -> list[str]:
+    return [dock.filter_combo.itemText(i) for i in range(dock.filter_combo.count())]
