@@ -91,6 +91,9 @@ class ReviewDock(QDockWidget):
         layout.addWidget(self.frame_label)
         layout.addLayout(state_row)
         layout.addWidget(self.status_comment)
+        self.user_label = QLabel()
+        self.user_label.setToolTip("Recorded with every edit and decision (Review > Your Name…)")
+        layout.addWidget(self.user_label)
         layout.addStretch(1)
         self.setWidget(body)
 

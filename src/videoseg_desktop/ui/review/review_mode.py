@@ -19,6 +19,7 @@ from videoseg_desktop.ui.project.project_session import NONE
 from videoseg_desktop.ui.project.undo_commands import push_command
 from videoseg_desktop.ui.review.review_commands import ReviewCommand
 from videoseg_desktop.ui.review.review_dock import ReviewDock
+from videoseg_desktop.ui.review.user_name import ask_user_name
 
 ACTIONS = (  # attribute, menu text, shortcuts
     ("next_flagged", "&Next Flagged Item", ["J"]),
@@ -33,6 +34,7 @@ ACTIONS = (  # attribute, menu text, shortcuts
     ("mark_needs_changes", "Mark Media Needs C&hanges…", ["Ctrl+R"]),
 )
 REFRESH_MS = 120
+READ_ACTIONS = {"next_flagged", "previous_flagged", "user_name"}
 
 
 class ReviewMode(QObject):
@@ -53,6 +55,7 @@ class ReviewMode(QObject):
                 continue
             self.actions[name] = window.actions.add(self.menu, text, keys)
         self.menu.addSeparator()
+        self.actions["user_name"] = window.actions.add(self.menu, "Your &Name…", [])
         self.dock = ReviewDock(window)
         self.dock.set_session = self.set_session
         self._timer = QTimer(self)
@@ -66,7 +69,7 @@ class ReviewMode(QObject):
     def install(cls, window) -> ReviewMode:
         mode = cls(window)
         window.add_dock(mode.dock, Qt.DockWidgetArea.RightDockWidgetArea)
-        edits = [a for n, a in mode.actions.items() if not n.endswith("flagged")]
+        edits = [a for n, a in mode.actions.items() if n not in READ_ACTIONS]
         window.read_only.watch(edits, [])
         return mode
 
@@ -82,6 +85,7 @@ class ReviewMode(QObject):
         a["mark_needs_changes"].triggered.connect(
             lambda: self.set_status(MediaStatus.NEEDS_CHANGES)
         )
+        a["user_name"].triggered.connect(self.ask_user_name)
         d.nextRequested.connect(lambda: self.go(1))
         d.previousRequested.connect(lambda: self.go(-1))
         d.acceptRequested.connect(self.accept)
@@ -103,8 +107,8 @@ class ReviewMode(QObject):
         self._enable()
 
     def _enable(self) -> None:
-        for action in self.actions.values():
-            action.setEnabled(self.session is not None)
+        for name, action in self.actions.items():
+            action.setEnabled(self.session is not None or name == "user_name")
 
     def _on_store(self, changes) -> None:
         if any(c.table in ("masks", "objects", "media", "review", "settings") for c in changes):
@@ -234,6 +238,17 @@ class ReviewMode(QObject):
             return False
         return True
 
+    def ask_user_name(self) -> None:
+        project = self.session.project if self.session is not None else None
+        try:
+            name = ask_user_name(self.window, self.window.context.preferences, project)
+        except VideoSegError as exc:
+            self.window.show_error(str(exc))
+            return
+        if name is not None:
+            self.window.statusBar().showMessage(f"Working as {name}.", 5000)
+            self.refresh()
+
     # -- the bar ---------------------------------------------------------------------------
     def refresh(self) -> None:
         self._timer.stop()
@@ -260,6 +275,7 @@ class ReviewMode(QObject):
         else:
             self.dock.show_frame_flags([], {})
         self.dock.show_status(s.media)
+        self.dock.user_label.setText(f"Working as <b>{s.project.user}</b>")
 
 
 def _last(review) -> ReviewItem | None:
