@@ -17,6 +17,7 @@ from videoseg_desktop.core.records import MediaStatus
 from videoseg_desktop.core.review_records import ReviewItem
 from videoseg_desktop.ui.project.project_session import NONE
 from videoseg_desktop.ui.project.undo_commands import push_command
+from videoseg_desktop.ui.review.attribute_dock import AttributesDock
 from videoseg_desktop.ui.review.review_commands import ReviewCommand
 from videoseg_desktop.ui.review.review_dock import ReviewDock
 from videoseg_desktop.ui.review.user_name import ask_user_name
@@ -71,6 +72,8 @@ class ReviewMode(QObject):
         window.add_dock(mode.dock, Qt.DockWidgetArea.RightDockWidgetArea)
         edits = [a for n, a in mode.actions.items() if n not in READ_ACTIONS]
         window.read_only.watch(edits, [])
+        mode.menu.addSeparator()
+        mode.attributes = AttributesDock.install(window, mode.menu.addMenu("&Attributes"))
         return mode
 
     def _wire(self) -> None:
