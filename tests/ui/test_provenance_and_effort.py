@@ -99,3 +99,40 @@ def test_active_time_follows_input_events_with_idle_gaps_dropped(named_window):
     (record,) = effort.for_media(media)
     assert record.events == 5
     d.window.close_project()  # pending time is written on close
+
+
+def test_statistics_window_shows_the_tables_and_exports_csv(named_window, tmp_path):
+    import csv
+
+    from tests.ui.test_review_mode import box
+
+    d = named_window
+    project, media = d.project, d.session.media_id
+    obj = project.objects.add(media, name="car")
+    project.masks.put_many(
+        [(obj.id, f, box(20 + f), MaskSource.PROPAGATED, "tiny", 0.9) for f in range(4)]
+    )
+    project.review.accept(media, obj.id, (0, 1))
+    project.effort.add(media, 90.0, 12)
+    dialog = d.window.review.show_statistics()
+    overview = {
+        dialog.overview.item(r, 0).text(): dialog.overview.item(r, 1).text()
+        for r in range(dialog.overview.rowCount())
+    }
+    assert overview["Masks"] == "4" and overview["Source: propagated"] == "4"
+    headings = [
+        dialog.annotators.horizontalHeaderItem(c).text()
+        for c in range(dialog.annotators.columnCount())
+    ]
+    row = {
+        headings[c]: dialog.annotators.item(0, c).text()
+        for c in range(dialog.annotators.columnCount())
+    }
+    assert row["Annotator"] == "rita" and row["Active time"] == "0:01:30"
+    assert dialog.review.item(0, 2).text() == "2"  # accepted masks of the propagated source
+    out = dialog.export_csv(tmp_path / "stats.csv")
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == ["section", "name", "metric", "value"]
+    assert ["annotator", "rita", "active_s", "90.0"] in rows
+    assert ["source", "propagated", "count", "4"] in rows
+    dialog.close()

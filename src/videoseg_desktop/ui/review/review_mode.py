@@ -35,7 +35,7 @@ ACTIONS = (  # attribute, menu text, shortcuts
     ("mark_needs_changes", "Mark Media Needs C&hanges…", ["Ctrl+R"]),
 )
 REFRESH_MS = 120
-READ_ACTIONS = {"next_flagged", "previous_flagged", "user_name"}
+READ_ACTIONS = {"next_flagged", "previous_flagged", "user_name", "statistics"}
 
 
 class ReviewMode(QObject):
@@ -56,6 +56,7 @@ class ReviewMode(QObject):
                 continue
             self.actions[name] = window.actions.add(self.menu, text, keys)
         self.menu.addSeparator()
+        self.actions["statistics"] = window.actions.add(self.menu, "Project &Statistics…", [])
         self.actions["user_name"] = window.actions.add(self.menu, "Your &Name…", [])
         self.dock = ReviewDock(window)
         self.dock.set_session = self.set_session
@@ -89,6 +90,7 @@ class ReviewMode(QObject):
             lambda: self.set_status(MediaStatus.NEEDS_CHANGES)
         )
         a["user_name"].triggered.connect(self.ask_user_name)
+        a["statistics"].triggered.connect(self.show_statistics)
         d.nextRequested.connect(lambda: self.go(1))
         d.previousRequested.connect(lambda: self.go(-1))
         d.acceptRequested.connect(self.accept)
@@ -240,6 +242,21 @@ class ReviewMode(QObject):
             self.window.show_error(str(exc))
             return False
         return True
+
+    def show_statistics(self):
+        """The Project Statistics window (the time built up so far is written first)."""
+        from videoseg_desktop.ui.review.stats_dialog import ProjectStatsDialog
+
+        if self.session is None:
+            return None
+        activity = getattr(self.window, "activity", None)
+        if activity is not None:
+            activity.flush()
+        dialog = ProjectStatsDialog(self.session.project, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.stats_dialog = dialog
+        return dialog
 
     def ask_user_name(self) -> None:
         project = self.session.project if self.session is not None else None
