@@ -75,6 +75,10 @@ class ReviewMode(QObject):
         window.read_only.watch(edits, [])
         mode.menu.addSeparator()
         mode.attributes = AttributesDock.install(window, mode.menu.addMenu("&Attributes"))
+        # Tabs beside the model panel: the right column has no room for two more docks.
+        window.tabifyDockWidget(window.model_dock, mode.dock)
+        window.tabifyDockWidget(mode.dock, mode.attributes)
+        mode.dock.raise_()
         return mode
 
     def _wire(self) -> None:
@@ -153,6 +157,7 @@ class ReviewMode(QObject):
 
     def show_item(self, item: ReviewItem | None) -> None:
         self.item = item
+        self.dock.raise_()  # the reasons are what a reviewer reads next
         if item is not None:
             self.session.set_media(item.media_id, item.first_frame or 0)
             if item.object_id is not None and self.session.has_object(item.object_id):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.store.statistics import ProjectStats, project_stats, write_stats_csv
+from videoseg_desktop.ui.review.review_commands import plural
 
 ANNOTATOR_COLUMNS = (  # field, heading
     ("user", "Annotator"),
@@ -80,7 +81,7 @@ class ProjectStatsDialog(QDialog):
     def refresh(self) -> None:
         self.stats = s = project_stats(self.project)
         rows = [
-            ("Media", f"{s.media} ({s.images} images, {s.videos} videos)"),
+            ("Media", f"{s.media} ({plural(s.images, 'image')}, {plural(s.videos, 'video')})"),
             ("Objects", s.objects),
             ("Masks", s.masks),
             ("Masks flagged for review", s.flagged_masks),

@@ -4,7 +4,7 @@ Each row shows where the object has propagated masks (the label colour, fainter 
 column covers frames without a mask), its key frames in a lane on top (prompted or clicked:
 white, edited by hand: yellow, imported: cyan) its gaps (frames without a mask between its
 first and last masked frame: red) and, in a lane at the bottom, the frames flagged for review
-(orange). The data comes from ``masks.frames_of``, ``prompts.frames`` and
+(magenta). The data comes from ``masks.frames_of``, ``prompts.frames`` and
 ``review.object_flags`` only, cached per object and refreshed on store events: no mask is ever
 decoded, so a 10,000-frame video paints as fast as a 10-frame one.
 """
@@ -32,7 +32,7 @@ STATE_NAMES = {NO_MASK: "no mask", PROPAGATED: "propagated", IMPORTED: "imported
                CLICKED: "clicked", EDITED: "edited", AUTO: "automatic"}  # fmt: skip
 KEY_COLORS = {CLICKED: (255, 255, 255), EDITED: (255, 214, 10), IMPORTED: (79, 195, 247)}
 GAP_COLOR = (224, 83, 61)
-FLAG_COLOR = (255, 150, 0)
+FLAG_COLOR = (236, 64, 255)  # magenta: no label colour or lane uses it
 ROW_BG = QColor(52, 55, 60)
 LABEL_W, RULER_H, ROW_H, ROW_GAP = 132, 22, 18, 4
 
@@ -112,7 +112,7 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bin_flags(row: TrackRow, width: int) -> np.ndarray:
-    """A 1 x ``width`` ARGB32 row: opaque orange where a column holds a flagged frame."""
+    """A 1 x ``width`` ARGB32 row: opaque magenta where a column holds a flagged frame."""
     n = len(row.codes)
     width = max(int(width), 1)
     lane = np.zeros(width, dtype=np.uint32)
@@ -242,7 +242,7 @@ class TrackOverview(QWidget):
             band, keys, flags = self._row_images(row, width)
             painter.drawImage(rect, band)
             painter.drawImage(QRect(rect.left(), rect.top(), rect.width(), ROW_H * 2 // 5), keys)
-            lane = ROW_H // 4
+            lane = ROW_H // 3
             painter.drawImage(
                 QRect(rect.left(), rect.bottom() - lane + 1, rect.width(), lane), flags
             )
