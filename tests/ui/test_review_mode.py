@@ -64,7 +64,9 @@ def test_j_walks_the_queue_in_order_and_shift_j_goes_back(flagged):
     ]
     d.key(Qt.Key.Key_J, Qt.KeyboardModifier.ShiftModifier)
     assert _where(d) == (media, 7, dog)
-    assert "Flagged item 3 of 3" in review.dock.position_label.text()
+    assert review.dock.position_label.text() == (
+        "Item 3 of 3 on this media · 6 flagged masks on 1 media item"
+    )
     assert "low confidence" in review.dock.item_label.text()
 
 

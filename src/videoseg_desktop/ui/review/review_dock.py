@@ -97,13 +97,18 @@ class ReviewDock(QDockWidget):
         layout.addStretch(1)
         self.setWidget(body)
 
-    def show_item(self, item: ReviewItem | None, index: int, total: int) -> None:
-        if total == 0:
+    def show_item(
+        self, item: ReviewItem | None, index: int, on_media: int, masks: int, media: int
+    ) -> None:
+        """``index`` of ``on_media`` items of the item's media; ``masks`` flagged masks on
+        ``media`` media items in the whole project."""
+        project = f"{_n(masks, 'flagged mask')} on {_n(media, 'media item')}"
+        if masks == 0:
             self.position_label.setText("Nothing is flagged: the queue is empty.")
-        elif item is None:
-            self.position_label.setText(f"{total} flagged items · J: go to the next")
+        elif item is None or index == 0:
+            self.position_label.setText(f"{project} · J: go to the next")
         else:
-            self.position_label.setText(f"Flagged item {index} of {total}")
+            self.position_label.setText(f"Item {index} of {on_media} on this media · {project}")
         if item is None:
             self.item_label.setText("")
             return
@@ -136,6 +141,10 @@ class ReviewDock(QDockWidget):
         who = f" by {media.status_by}" if media.status_by else ""
         comment = f": “{media.status_comment}”" if media.status_comment else ""
         self.status_comment.setText(f"{STATE_TEXT[media.status]}{who}{comment}")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _escape(text: str) -> str:

@@ -279,21 +279,24 @@ class ReviewMode(QObject):
         self._timer.stop()
         s = self.session
         if s is None:
-            self.dock.show_item(None, 0, 0)
+            self.dock.show_item(None, 0, 0, 0, 0)
             self.dock.show_status(None)
             return
         review = s.project.review
-        try:
-            items = review.items()
+        try:  # per-media counts and one media item's runs: cheap whatever the project's size
+            counts = review.flag_counts()
         except VideoSegError as exc:  # a bad threshold in the project: say so once
             self.dock.position_label.setText(str(exc))
             return
-        keys = [i.key for i in items]
         current = self.item
-        if current is not None and current.key in keys:
-            current = items[keys.index(current.key)]  # the run may have changed
-        index = keys.index(current.key) + 1 if current is not None and current.key in keys else 0
-        self.dock.show_item(current, index, len(items))
+        index, here = 0, []
+        if current is not None:
+            here = review.media_items(current.media_id)
+            keys = [i.key for i in here]
+            if current.key in keys:
+                index = keys.index(current.key) + 1
+                current = here[index - 1]  # the run may have changed
+        self.dock.show_item(current, index, len(here), sum(counts.values()), len(counts))
         if s.media_id != NONE:
             names = {o.id: o.name for o in s.objects()}
             self.dock.show_frame_flags(review.frame_flags(s.media_id, s.frame), names)
