@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.bench_review import build, timed
+
 from videoseg_desktop.store.review_flags import recompute_all
 
 
