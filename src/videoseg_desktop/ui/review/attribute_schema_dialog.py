@@ -39,10 +39,10 @@ class AttributeSchemaDialog(QDialog):
         for kind in AttributeKind:
             self.kind_combo.addItem(kind.value, kind.value)
         self.choices_edit = QLineEdit()
-        self.choices_edit.setPlaceholderText("choice: values separated by commas")
+        self.choices_edit.setPlaceholderText("a, b, c")
         self.min_edit, self.max_edit = QLineEdit(), QLineEdit()
-        self.min_edit.setPlaceholderText("number: minimum (optional)")
-        self.max_edit.setPlaceholderText("number: maximum (optional)")
+        self.min_edit.setPlaceholderText("min (optional)")
+        self.max_edit.setPlaceholderText("max (optional)")
         self.per_frame = QCheckBox("per frame (videos: a value per frame range)")
         self.error = ""
         form = QFormLayout()
