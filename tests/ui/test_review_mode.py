@@ -173,3 +173,19 @@ def test_media_browser_filters_by_review_state_and_counts_flags_per_item(driver,
 
 def _combo(dock) -> list[str]:
     return [dock.filter_combo.itemText(i) for i in range(dock.filter_combo.count())]
+
+
+def test_a_brush_fix_makes_an_ordinary_edited_mask_that_is_not_flagged(flagged):
+    d, car, _dog = flagged
+    project = d.project
+    d.session.set_frame(1)
+    d.key(Qt.Key.Key_J)  # the car's auto run, frames 2-4
+    d.window.video.go_to(3)
+    d.key(Qt.Key.Key_B)
+    d.drag(40, 100, 90, 110)  # paint onto the car's mask on frame 3
+    record = project.masks.get(car, 3)
+    assert record.source == MaskSource.EDITED and record.author == project.user
+    assert 3 not in [f.frame for f in project.review.object_flags(car)]
+    d.session.undo_stack.undo()
+    assert project.masks.get(car, 3).source == MaskSource.AUTO
+    assert 3 in [f.frame for f in project.review.object_flags(car)]
