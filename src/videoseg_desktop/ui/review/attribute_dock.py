@@ -152,6 +152,7 @@ class AttributesDock(QDockWidget):
                 key = next(keys, None) if spec.kind is AttributeKind.BOOL else None
                 editor = self._editor(spec, values.get(spec.name), key)
                 title = spec.name + (f" (frame {frame})" if spec.per_frame and video else "")
+                editor.setEnabled(not self.session.project.read_only)
                 self.form.addRow(title + ":", editor)
                 self.editors[spec.name] = editor
         self.range_edit.setVisible(video and any(s.per_frame for s in self.specs))

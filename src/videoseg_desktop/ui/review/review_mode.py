@@ -303,6 +303,10 @@ class ReviewMode(QObject):
         else:
             self.dock.show_frame_flags([], {})
         self.dock.show_status(s.media)
+        writable = not s.project.read_only  # a read-only project can be walked, not decided
+        for name in ("accept", "reject"):
+            self.dock.buttons[name].setEnabled(writable)
+        self.dock.status_combo.setEnabled(writable and s.media is not None)
         self.dock.user_label.setText(f"Working as <b>{s.project.user}</b>")
 
 
