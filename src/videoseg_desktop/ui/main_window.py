@@ -43,6 +43,9 @@ from videoseg_desktop.ui.project import project_actions
 from videoseg_desktop.ui.project.project_session import ProjectSession
 from videoseg_desktop.ui.project.read_only import ReadOnlyGuard, offer_read_only, window_title
 from videoseg_desktop.ui.project.start_page import StartPage
+from videoseg_desktop.ui.review.activity import ActivityMonitor
+from videoseg_desktop.ui.review.review_mode import ReviewMode
+from videoseg_desktop.ui.review.user_name import apply_user, resolve_user
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
@@ -98,6 +101,9 @@ class MainWindow(QMainWindow):
         self._wire()
         self.editing = MaskEditing.install(self)  # brush, eraser, polygon, clean-up
         self.video = VideoStudio.install(self)  # timeline, playback, tracking, track edits
+        self.review = ReviewMode.install(self)  # review queue, accept/reject, workflow states
+        self.activity = ActivityMonitor(self)  # active time per media item, for the statistics
+        self._session_views.append(self.activity)
         self._watch_edits()
         self.show_start_page()
 
@@ -211,6 +217,7 @@ class MainWindow(QMainWindow):
     def attach_project(self, project: Project) -> None:
         self.close_project()
         self.read_only.set_active(False)
+        apply_user(project, resolve_user(self.context.preferences))  # the author of every write
         self.session = ProjectSession(project, self)
         self.presenter = CanvasPresenter(self.session, self.canvas, self)
         self.controller = AnnotationController(self.session, self.client, self)

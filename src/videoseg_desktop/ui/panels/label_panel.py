@@ -36,6 +36,7 @@ def color_icon(color: str, size: int = 14) -> QIcon:
 
 class LabelPanel(QWidget):
     errorOccurred = Signal(str)
+    attributesRequested = Signal(int)  # label id: edit its attribute schema (the window wires it)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -51,6 +52,7 @@ class LabelPanel(QWidget):
                 ("Rename", "Rename the selected label", self.rename_current),
                 ("Colour", "Change the selected label's colour", self.recolor_current),
                 ("−", "Delete the selected label (its objects are kept)", self.delete_current),
+                ("Attributes…", "Define the selected label's attributes", self.edit_attributes),
             ]
         )
         buttons.addStretch(1)
@@ -100,6 +102,11 @@ class LabelPanel(QWidget):
         if self._updating or self.session is None:
             return
         self.session.set_label(item.data(Qt.ItemDataRole.UserRole) if item else NONE)
+
+    def edit_attributes(self) -> None:
+        label_id = self._current_id()
+        if label_id is not None:
+            self.attributesRequested.emit(label_id)
 
     def _current_id(self) -> int | None:
         item = self.list.currentItem()

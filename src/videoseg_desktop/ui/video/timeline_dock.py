@@ -35,7 +35,8 @@ LEGEND = (
     "<span style='color:#FFFFFF;background:#34373C'>▮</span> clicked / prompts &nbsp;"
     "<span style='color:#FFD60A'>▮</span> edited &nbsp;"
     "<span style='color:#4FC3F7'>▮</span> imported &nbsp;"
-    "<span style='color:#E0533D'>■</span> gap"
+    "<span style='color:#E0533D'>■</span> gap &nbsp;"
+    "<span style='color:#EC40FF'>▬</span> flagged for review (J)"
 )
 
 

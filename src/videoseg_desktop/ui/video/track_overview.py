@@ -2,9 +2,10 @@
 
 Each row shows where the object has propagated masks (the label colour, fainter where a pixel
 column covers frames without a mask), its key frames in a lane on top (prompted or clicked:
-white, edited by hand: yellow, imported: cyan) and its gaps (frames without a mask between its
-first and last masked frame: red). The data comes from ``masks.frames_of`` and
-``prompts.frames`` only, cached per object and refreshed on store events: no mask is ever
+white, edited by hand: yellow, imported: cyan) its gaps (frames without a mask between its
+first and last masked frame: red) and, in a lane at the bottom, the frames flagged for review
+(magenta). The data comes from ``masks.frames_of``, ``prompts.frames`` and
+``review.object_flags`` only, cached per object and refreshed on store events: no mask is ever
 decoded, so a 10,000-frame video paints as fast as a 10-frame one.
 """
 
@@ -19,17 +20,19 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from videoseg_desktop.core.records import MaskSource
 
-NO_MASK, PROPAGATED, IMPORTED, CLICKED, EDITED = range(5)
+NO_MASK, PROPAGATED, IMPORTED, CLICKED, EDITED, AUTO = range(6)
 CODES = {
+    MaskSource.AUTO: AUTO,  # a model's pre-label: drawn like a propagated mask
     MaskSource.PROPAGATED: PROPAGATED,
     MaskSource.IMPORTED: IMPORTED,
     MaskSource.CLICKED: CLICKED,
     MaskSource.EDITED: EDITED,
 }
 STATE_NAMES = {NO_MASK: "no mask", PROPAGATED: "propagated", IMPORTED: "imported",
-               CLICKED: "clicked", EDITED: "edited"}  # fmt: skip
+               CLICKED: "clicked", EDITED: "edited", AUTO: "automatic"}  # fmt: skip
 KEY_COLORS = {CLICKED: (255, 255, 255), EDITED: (255, 214, 10), IMPORTED: (79, 195, 247)}
 GAP_COLOR = (224, 83, 61)
+FLAG_COLOR = (236, 64, 255)  # magenta: no label colour or lane uses it
 ROW_BG = QColor(52, 55, 60)
 LABEL_W, RULER_H, ROW_H, ROW_GAP = 132, 22, 18, 4
 
@@ -43,6 +46,7 @@ class TrackRow:
     color: QColor
     codes: np.ndarray  # int8, one per frame
     prompted: np.ndarray  # bool, one per frame
+    flagged: np.ndarray | None = None  # bool, one per frame: flagged for review
 
     @classmethod
     def from_store(cls, project, obj, color: QColor, frame_count: int) -> TrackRow:
@@ -56,13 +60,20 @@ class TrackRow:
         prompted = np.zeros(frame_count, dtype=bool)
         prompt_frames = [f for f in project.prompts.frames(obj.id) if f < frame_count]
         prompted[prompt_frames] = True
-        return cls(obj.id, obj.name, QColor(color), codes, prompted)
+        flagged = np.zeros(frame_count, dtype=bool)
+        flagged[[f.frame for f in project.review.object_flags(obj.id) if f.frame < frame_count]] = (
+            True
+        )
+        return cls(obj.id, obj.name, QColor(color), codes, prompted, flagged)
 
     def state_at(self, frame: int) -> str:
         state = STATE_NAMES[int(self.codes[frame])]
         if state == "no mask" and self.in_gap(frame):
             state = "gap (no mask)"
-        return state + (", prompts" if self.prompted[frame] else "")
+        state += ", prompts" if self.prompted[frame] else ""
+        if self.flagged is not None and self.flagged[frame]:
+            state += ", flagged for review (J)"
+        return state
 
     def in_gap(self, frame: int) -> bool:
         masked = np.flatnonzero(self.codes)
@@ -77,7 +88,7 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.maximum(np.diff(np.append(starts, n)), 1)
     has = (row.codes > 0).astype(np.int32)
     coverage = np.add.reduceat(has, starts) / sizes
-    strongest = np.maximum.reduceat(row.codes, starts)
+    strongest = np.maximum.reduceat(np.where(row.codes == AUTO, PROPAGATED, row.codes), starts)
     prompted = np.maximum.reduceat(row.prompted.astype(np.int8), starts) > 0
     masked = np.flatnonzero(has)
     centre = starts + sizes // 2
@@ -98,6 +109,20 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
     wr, wg, wb = KEY_COLORS[CLICKED]
     keys[prompted & (keys == 0)] = (np.uint32(255) << 24) | (wr << 16) | (wg << 8) | wb
     return band, keys
+
+
+def bin_flags(row: TrackRow, width: int) -> np.ndarray:
+    """A 1 x ``width`` ARGB32 row: opaque magenta where a column holds a flagged frame."""
+    n = len(row.codes)
+    width = max(int(width), 1)
+    lane = np.zeros(width, dtype=np.uint32)
+    if row.flagged is None or not row.flagged.any():
+        return lane
+    starts = (np.arange(width, dtype=np.int64) * n) // width
+    hit = np.maximum.reduceat(row.flagged.astype(np.int8), starts) > 0
+    fr, fg, fb = FLAG_COLOR
+    lane[hit] = (np.uint32(255) << 24) | (fr << 16) | (fg << 8) | fb
+    return lane
 
 
 def _argb_image(pixels: np.ndarray) -> QImage:
@@ -131,7 +156,7 @@ class TrackOverview(QWidget):
         self.selected = -1
         self.rows: list[TrackRow] = []
         self.loop: tuple[int, int] | None = None
-        self._images: dict[tuple[int, int], tuple[QImage, QImage]] = {}
+        self._images: dict[tuple[int, int], tuple[QImage, QImage, QImage]] = {}
         self._dragging = False
         self._last_scrub = -1
         self.setMouseTracking(True)
@@ -214,9 +239,13 @@ class TrackOverview(QWidget):
                     QRect(0, rect.top() - 2, self.width(), ROW_H + 4), QColor(70, 84, 104)
                 )
             painter.fillRect(rect, ROW_BG)
-            band, keys = self._row_images(row, width)
+            band, keys, flags = self._row_images(row, width)
             painter.drawImage(rect, band)
             painter.drawImage(QRect(rect.left(), rect.top(), rect.width(), ROW_H * 2 // 5), keys)
+            lane = ROW_H // 3
+            painter.drawImage(
+                QRect(rect.left(), rect.bottom() - lane + 1, rect.width(), lane), flags
+            )
             painter.fillRect(QRect(6, rect.top() + 4, 10, 10), row.color)
             painter.setPen(QColor(230, 230, 230))
             text_rect = QRect(22, rect.top(), LABEL_W - 26, ROW_H)
@@ -231,12 +260,13 @@ class TrackOverview(QWidget):
             )
         self._paint_playhead(painter)
 
-    def _row_images(self, row: TrackRow, width: int) -> tuple[QImage, QImage]:
+    def _row_images(self, row: TrackRow, width: int) -> tuple[QImage, QImage, QImage]:
         key = (row.object_id, width)
         cached = self._images.get(key)
         if cached is None or cached[0].width() != width:
             band, keys = bin_row(row, width)
-            cached = self._images[key] = (_argb_image(band), _argb_image(keys))
+            flags = bin_flags(row, width)
+            cached = self._images[key] = tuple(_argb_image(p) for p in (band, keys, flags))
         return cached
 
     def _paint_ruler(self, painter: QPainter) -> None:
