@@ -113,6 +113,7 @@ class InferenceWorker(QObject):
         self._book = book
         self.user_requests = UserRequests()
         self.quiet_s = QUIET_S
+        self.yield_to_users = True  # False only to measure the old behaviour (benchmarks)
         self._queue: list[tuple[int, int, Job]] = []
         self._order = itertools.count()
         self._cancel = threading.Event()
@@ -127,7 +128,7 @@ class InferenceWorker(QObject):
 
     def user_waiting(self, except_key: Hashable | None = None) -> bool:
         """For background jobs: whether to stop now (a user request for other work waits)."""
-        return self.user_requests.waiting(except_key)
+        return self.yield_to_users and self.user_requests.waiting(except_key)
 
     # -- slots, run on the worker thread -----------------------------------------------------
     @Slot(object)
