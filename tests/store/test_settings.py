@@ -44,7 +44,7 @@ def test_bad_stored_values_are_refused_with_one_line_or_replaced(root, key, valu
             p.settings.get(key)
         assert "\n" not in str(err.value) and len(str(err.value)) < 300
         safe = p.settings.get_or_default(key)
-        assert safe == {"default_model": "tiny", "image_size": "1024", "name": ""}[key]
+        assert safe == {"default_model": "tiny", "image_size": "auto", "name": ""}[key]
         assert p.settings.all()[key] == safe
         assert p.name in ("p", "Mine")  # the window title falls back to the folder's name
         with pytest.raises(ProjectError):

@@ -126,7 +126,7 @@ def test_export_dialog_runs_coco_with_the_chosen_options(driver, tmp_path):
 
 def test_initial_model_config_prefers_command_line_then_saved_choice(tmp_path):
     prefs = Preferences(tmp_path / "p.json")
-    assert initial_config(AppOptions(), prefs) == ModelConfig("tiny", None, 1024, None)
+    assert initial_config(AppOptions(), prefs) == ModelConfig("tiny", None, "auto", None)
     prefs.set("model", {"model": "small", "image_size": 512, "device": "cpu"})
     assert initial_config(AppOptions(), prefs) == ModelConfig("small", None, 512, "cpu")
     options = AppOptions(checkpoint="/x.pt", image_size=256)

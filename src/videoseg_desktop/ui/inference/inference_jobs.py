@@ -26,7 +26,7 @@ class ModelConfig:
 
     model: str = "tiny"
     checkpoint: str | None = None
-    image_size: int = 1024
+    image_size: int | str = "auto"  # "auto": 512 on a CPU, 1024 on a GPU (chosen at load)
     device: str | None = None  # None: best available (cuda > mps > cpu)
     precision: str = "auto"
 
@@ -113,6 +113,13 @@ class ModelAnswer:
 class DownloadAnswer:
     request_id: int
     model: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ImportAnswer:
+    request_id: int
+    model: str  # the name it is now known by
     path: str
 
 
@@ -260,6 +267,26 @@ class DownloadJob(Job):
 
         path = download_model(self.model, progress)
         return DownloadAnswer(self.request_id, self.model, str(path))
+
+
+@dataclass
+class ImportJob(Job):
+    """Import a SAM 2.1 checkpoint file into the models folder (``videoseg models import``).
+
+    On the worker: checking that the weights fit an architecture needs torch.
+    """
+
+    priority: ClassVar[int] = 0
+    needs_engine: ClassVar[bool] = False
+    path: str = ""
+
+    def run(self, worker) -> ImportAnswer:
+        from videoseg_desktop.inference.checkpoint import import_checkpoint
+        from videoseg_desktop.inference.registry import OFFICIAL_MODELS, official_path
+
+        dest = import_checkpoint(Path(self.path))
+        official = [n for n in OFFICIAL_MODELS if official_path(n) == dest]
+        return ImportAnswer(self.request_id, official[0] if official else dest.stem, str(dest))
 
 
 class DownloadCancelled(VideoSegError):

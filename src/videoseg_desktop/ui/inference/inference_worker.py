@@ -197,7 +197,8 @@ class InferenceWorker(QObject):
         if self._load_error is not None:
             return False
         config = self.config
-        self.stateChanged.emit(LOADING, f"loading {config.model} at {config.image_size} px")
+        at = "" if config.image_size == "auto" else f" at {config.image_size} px"
+        self.stateChanged.emit(LOADING, f"loading {config.model}{at}")
         try:
             from videoseg_desktop.inference.engine import SamEngine
 
