@@ -114,7 +114,7 @@ class InferenceWorker(QObject):
         self.user_requests = UserRequests()
         self.quiet_s = QUIET_S
         self.yield_to_users = True  # False only to measure the old behaviour (benchmarks)
-        self._queue: list[tuple[int, int, Job]] = []
+        self._queue: list[tuple[bool, int, int, Job]] = []
         self._order = itertools.count()
         self._cancel = threading.Event()
         self._load_error: str | None = None  # set after a failed load, until reconfigured
@@ -142,7 +142,9 @@ class InferenceWorker(QObject):
 
     def _push(self, job: Job) -> None:
         priority = job.sort_priority() if hasattr(job, "sort_priority") else job.priority
-        heapq.heappush(self._queue, (priority, next(self._order), job))
+        # Background work after every request someone waits for, whatever its priority: a
+        # precompute that gave way must not be picked again before the request it gave way to.
+        heapq.heappush(self._queue, (job.background, priority, next(self._order), job))
 
     @Slot(object)
     def configure(self, config: ModelConfig) -> None:
@@ -164,7 +166,7 @@ class InferenceWorker(QObject):
     def _run_next(self) -> None:
         if not self._queue:
             return
-        _, _, job = heapq.heappop(self._queue)
+        *_, job = heapq.heappop(self._queue)
         if not job.background:
             self.user_requests.started(job.request_id)
         if not self._book.is_current(job.slot, job.request_id):

@@ -14,7 +14,7 @@ from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -92,11 +92,12 @@ class ModelPanel(QWidget):
         form.addRow("Input size", self.size_combo)
         form.addRow("", self.size_note)
         form.addRow("Last mask", self.latency_label)
-        buttons = QHBoxLayout()
+        # Download on a row of its own: the three side by side would widen a narrow dock.
+        buttons = QGridLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.download_button, self.choose_button, self.import_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons.addWidget(self.download_button, 0, 0, 1, 2)
+        buttons.addWidget(self.choose_button, 1, 0)
+        buttons.addWidget(self.import_button, 1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
@@ -257,7 +258,10 @@ class ModelPanel(QWidget):
         model = self.model_combo.currentData() or self.client.config.model
         spec = OFFICIAL_MODELS.get(model)
         downloadable = (
-            spec is not None and find_checkpoint(model) is None and self.client.state != DOWNLOADING
+            spec is not None
+            and find_checkpoint(model) is None
+            and self._chosen_file(model) is None  # the user's own file serves
+            and self.client.state != DOWNLOADING
         )
         self.download_button.setVisible(downloadable)
         if spec is not None:
@@ -293,7 +297,7 @@ class ModelPanel(QWidget):
         self.latency_label.setText(_ms(total_s))
         self.latency_label.setToolTip(
             f"From the click to the mask on screen: {_ms(total_s)}\n"
-            f"waiting for the model (other work first): {_ms(queue)}\n"
+            f"queued behind other work: {_ms(queue)}\n"
             f"encoding the image: {_ms(answer.encode_s)}"
             f"{'' if answer.encode_s else ' (prepared ahead)'}\n"
             f"decoding the mask: {_ms(decode)}\n"
