@@ -67,3 +67,11 @@ def test_good_values_round_trip(root):
         assert p.settings.get("image_size") == "512"
         assert p.settings.get("something_else") == "any text\nat all"
         assert p.name == "Mine"
+
+
+def test_the_input_size_is_auto_until_chosen(root):
+    with Project.open(root) as p:
+        assert p.settings.get("image_size") == "auto"  # 512 on a CPU, 1024 on a GPU at load
+        p.settings.set("image_size", "auto")
+        with pytest.raises(ProjectError, match="auto, 256, 512, 1024"):
+            p.settings.set("image_size", "Auto")
