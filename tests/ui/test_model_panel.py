@@ -79,14 +79,14 @@ def test_the_input_size_follows_the_device_until_the_user_picks_one(tmp_path, qt
         client.device = "cpu"
         panel._on_device()
         assert panel.size_combo.currentText() == "auto (512 px on cpu)"
-        assert "on a CPU, 512 px is about 3x faster" in panel.size_note.text()
+        assert "512 px is about 3x faster than 1024 on a CPU" in panel.size_note.text()
         context = AppContext(preferences=prefs, client=client)
         panel.configChanged.connect(context.remember_model)
         index = panel.size_combo.findData(1024)
         panel.size_combo.setCurrentIndex(index)
         panel._on_user_change(index)
         assert client.config.image_size == 1024
-        assert panel.size_note.text() == "Your choice (auto would use 512 px here)."
+        assert panel.size_note.text() == "Input size: your choice (auto would use 512 px here)."
         assert initial_config(AppOptions(), Preferences(tmp_path / "p.json")).image_size == 1024
     finally:
         client.shutdown()

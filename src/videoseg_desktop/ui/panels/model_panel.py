@@ -44,8 +44,8 @@ STATE_COLORS = {READY: "#2E7D32", LOADING: "#E69F00", ERROR: "#C62828", MISSING:
 AUTO_DEVICE = "auto"
 # Why "auto" picks what it picks (a first click on a CPU: 3.5 s at 512 px, 10.6 s at 1024).
 WHY_SIZE = {
-    "cpu": "on a CPU, 512 px is about 3x faster than 1024 px",
-    "gpu": "on a GPU, 1024 px (the size SAM 2.1 was trained at) gives the finest masks",
+    "cpu": "512 px is about 3x faster than 1024 on a CPU",
+    "gpu": "1024 px, what SAM 2.1 was trained at, gives the finest masks",
 }
 
 
@@ -90,7 +90,6 @@ class ModelPanel(QWidget):
         form.addRow("Model", self.model_combo)
         form.addRow("Device", self.device_combo)
         form.addRow("Input size", self.size_combo)
-        form.addRow("", self.size_note)
         form.addRow("Last mask", self.latency_label)
         # Download on a row of its own: the three side by side would widen a narrow dock.
         buttons = QGridLayout()
@@ -101,6 +100,7 @@ class ModelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
+        layout.addWidget(self.size_note)  # full width too: a form row would clip its lines
         layout.addWidget(self.state_label)  # full width: long states wrap instead of clipping
         layout.addLayout(buttons)
         layout.addStretch(1)
@@ -121,6 +121,18 @@ class ModelPanel(QWidget):
         client.modelLoaded.connect(self._on_device)
         self._watch_models_folder()
         self.show_state(client.state, client.state_detail)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """Reserve the height wrapped text needs at the current width, so that the dock
+        makes room for every line instead of squeezing the rows (a dock ignores
+        height-for-width)."""
+        for label in (self.size_note, self.state_label):
+            if label.width() > 0:
+                label.setMinimumHeight(label.heightForWidth(label.width()))
 
     @staticmethod
     def _wrapping_label() -> QLabel:
@@ -240,12 +252,15 @@ class ModelPanel(QWidget):
         index = self.size_combo.findData(AUTO_SIZE)
         self.size_combo.setItemText(index, f"auto ({auto} px on {kind})" if auto else "auto")
         if self.size_combo.currentData() != AUTO_SIZE:
-            text = f"Your choice (auto would use {auto} px here)." if auto else "Your choice."
+            text = f"Input size: your choice (auto would use {auto} px here)." if auto else ""
         elif kind:
-            text = f"Chosen for this device: {WHY_SIZE['cpu' if kind == 'cpu' else 'gpu']}."
+            text = (
+                f"Input size chosen for this device: {WHY_SIZE['cpu' if kind == 'cpu' else 'gpu']}."
+            )
         else:
-            text = "Chosen from the device when the model loads: 512 px on a CPU, 1024 on a GPU."
+            text = "Input size chosen when the model loads: 512 px on a CPU, 1024 on a GPU."
         self.size_note.setText(text)
+        self._fit_labels()
 
     # -- state -------------------------------------------------------------------------------
     def _model_on_disk(self) -> bool:
@@ -286,6 +301,7 @@ class ModelPanel(QWidget):
         self.state_label.setText(f'<span style="color:{color}">●</span> {text}')
         self.state_label.setToolTip(detail)
         self._show_actions()
+        self._fit_labels()
 
     # -- latency -----------------------------------------------------------------------------
     def show_wait(self, answer, total_s: float) -> None:
