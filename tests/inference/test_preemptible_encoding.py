@@ -76,10 +76,10 @@ def test_a_click_abandons_a_running_precompute_and_gets_its_mask_first(engine, i
 
     def should_yield() -> bool:
         encoding.set()
-        if click_waiting.is_set():
-            outcome.setdefault("asked_after_click", 0)
-            outcome["asked_after_click"] += 1
-        return click_waiting.is_set()
+        clicked = click_waiting.is_set()  # read once: the answer and the count must agree
+        if clicked:
+            outcome["asked_after_click"] = outcome.get("asked_after_click", 0) + 1
+        return clicked
 
     def neighbour() -> None:
         try:
