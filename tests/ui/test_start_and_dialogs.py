@@ -89,7 +89,7 @@ def test_missing_model_offers_download_or_a_file(
         qtbot.waitUntil(lambda: flow.missing_box is not None, timeout=5000)
         buttons = [b.text() for b in flow.missing_box.buttons()]
         assert any(t.startswith("Download (156 MB)") for t in buttons)
-        assert "Choose file…" in buttons
+        assert "Choose file…" in buttons and "Import…" in buttons
         flow.missing_box.reject()
         with qtbot.waitSignal(client.modelLoaded, timeout=120000):
             flow.choose_file(str(random_checkpoint))

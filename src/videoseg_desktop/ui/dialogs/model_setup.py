@@ -108,11 +108,13 @@ class ModelSetupFlow(QObject):
         box.setWindowTitle("Model not downloaded")
         box.setText(f"The {model} model is not on this computer yet.")
         box.setInformativeText(
-            f"Download it now{size}, or choose a checkpoint file you already have."
+            f"Download it now{size}, choose a checkpoint file you already have, or import a "
+            "fine-tuned one. The Model panel offers the same later."
         )
         box.setDetailedText(message)
         download = box.addButton(f"Download{size}", QMessageBox.ButtonRole.AcceptRole)
         choose = box.addButton("Choose file…", QMessageBox.ButtonRole.ActionRole)
+        import_ = box.addButton("Import…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         self.missing_box = box
 
@@ -124,6 +126,8 @@ class ModelSetupFlow(QObject):
                 self.start_download(model)
             elif clicked is choose:
                 self.choose_file()
+            elif clicked is import_:
+                self.choose_import()
 
         box.finished.connect(finished)
         box.open()
