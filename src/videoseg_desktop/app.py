@@ -23,7 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("path", nargs="?", help="project folder or project.vseg to open")
     parser.add_argument("--model", help="model name (tiny, small, base_plus, large or imported)")
     parser.add_argument("--checkpoint", help="use the weights in this checkpoint file")
-    parser.add_argument("--image-size", type=int, choices=(256, 512, 1024), help="model input size")
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        choices=(256, 512, 1024),
+        help="model input size (default: 512 on a CPU, 1024 on a GPU, or your last choice)",
+    )
     parser.add_argument("--device", help="cuda, cuda:N, mps or cpu (default: best available)")
     parser.add_argument(
         "--new-instance", action="store_true", help="do not hand PATH to a running window"

@@ -102,7 +102,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help=MODEL_OPTIONS_HELP + " (default: project setting)")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint file to load instead")
     parser.add_argument(
-        "--image-size", type=int, help="model input size: 1024, or 512 for speed (default: project)"
+        "--image-size",
+        type=int,
+        help="model input size: 1024, or 512 for speed (default: the project's, else 512 on a "
+        "CPU and 1024 on a GPU)",
     )
     parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     parser.add_argument(
@@ -118,7 +121,7 @@ def load_engine(args, project):
     # must not pick what gets loaded.
     try:
         model = args.model or project.settings.get("default_model") or "tiny"
-        size = args.image_size or int(project.settings.get("image_size") or 1024)
+        size = args.image_size or project.settings.get("image_size") or "auto"
     except ProjectError as exc:
         raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
     return SamEngine.load(

@@ -12,6 +12,9 @@ from videoseg_desktop.core.errors import ModelError
 DEVICE_KINDS = ("cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "bf16")
 IMAGE_SIZES = (256, 512, 1024)  # 1024 is what SAM 2.1 was trained at; 256 is for tests
+AUTO_SIZE = "auto"  # chosen from the device when the model loads (resolve_image_size)
+# On a CPU a first click took 10.6 s at 1024 px against 3.5 s at 512 (issue 12): 512 there.
+AUTO_SIZES = {"cpu": 512, "cuda": 1024, "mps": 1024}
 
 
 def choose_device(override: str | None = None) -> str:
@@ -39,11 +42,28 @@ def choose_device(override: str | None = None) -> str:
 
 
 def check_image_size(image_size: int) -> int:
+    if isinstance(image_size, str) and not image_size.isdigit():
+        raise ModelError(
+            f"unsupported input size {image_size!r}; use {AUTO_SIZE} or "
+            f"{' or '.join(map(str, IMAGE_SIZES))}"
+        )
     if int(image_size) not in IMAGE_SIZES:
         raise ModelError(
             f"unsupported input size {image_size}; use {' or '.join(map(str, IMAGE_SIZES))}"
         )
     return int(image_size)
+
+
+def auto_image_size(device: str) -> int:
+    """The input size ``auto`` means on ``device``: 512 on a CPU, 1024 on a GPU."""
+    return AUTO_SIZES.get(device.split(":", 1)[0], 1024)
+
+
+def resolve_image_size(image_size: int | str | None, device: str) -> int:
+    """``auto`` (or None) becomes the size for ``device``; a number is checked."""
+    if image_size is None or image_size == AUTO_SIZE:
+        return auto_image_size(device)
+    return check_image_size(image_size)
 
 
 def resolve_precision(device: str, precision: str = "auto") -> str:

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from videoseg_desktop.core.errors import ModelError
 from videoseg_desktop.inference.device import (
+    AUTO_SIZE,
     autocast,
     check_image_size,
     choose_device,
     configure_backend,
     describe_device,
     out_of_memory_guard,
+    resolve_image_size,
     resolve_precision,
 )
 from videoseg_desktop.inference.image_session import DEFAULT_CACHE_BYTES, ImageSession
@@ -64,18 +66,20 @@ class SamEngine:
         cls,
         model: str = DEFAULT_MODEL,
         checkpoint: Path | None = None,
-        image_size: int = 1024,
+        image_size: int | str = 1024,
         device: str | None = None,
         precision: str = "auto",
     ) -> SamEngine:
         """Load ``model`` (official or imported name) from ``checkpoint`` or the models dir.
 
         ``checkpoint`` overrides where the weights come from; ``model`` still names the
-        architecture. Raises ModelError (with the download hint) when no checkpoint is on disk.
+        architecture. ``image_size`` "auto" picks it from the device (512 on a CPU, 1024 on a
+        GPU). Raises ModelError (with the download hint) when no checkpoint is on disk.
         """
         from videoseg_desktop.inference.checkpoint import build_predictor
 
-        image_size = check_image_size(image_size)
+        if image_size != AUTO_SIZE:
+            image_size = check_image_size(image_size)
         config = config_for(model)
         if checkpoint is None:
             checkpoint = find_checkpoint(model)
@@ -85,6 +89,7 @@ class SamEngine:
         if not checkpoint.is_file():
             raise ModelError(f"checkpoint not found: {checkpoint}")
         device = choose_device(device)
+        image_size = resolve_image_size(image_size, device)
         configure_backend(device)
         precision = resolve_precision(device, precision)
         start = time.perf_counter()

@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.media_dock = MediaBrowserDock(self, load_thumbnails)
         self.label_panel = LabelPanel()
         self.object_panel = ObjectListPanel()
-        self.model_panel = ModelPanel(self.client)
+        self.model_panel = ModelPanel(self.client, context.preferences)
         self._session_views: list = []
         self.add_dock(self.media_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.labels_dock = self._wrap("Labels", self.label_panel)
@@ -186,6 +186,12 @@ class MainWindow(QMainWindow):
                 self.show_error
             )
         self.model_panel.configChanged.connect(self.context.remember_model)
+        panel, setup = self.model_panel, self.model_setup
+        panel.downloadRequested.connect(setup.start_download)
+        panel.chooseFileRequested.connect(lambda model: setup.choose_file(model=model))
+        panel.importRequested.connect(lambda: setup.choose_import())
+        setup.checkpointChosen.connect(self._remember_checkpoint)
+        setup.modelImported.connect(self._use_imported_model)
         self.client.stateChanged.connect(self._show_model_state)
         # Bound methods only on the shared client: Qt drops them when this window is deleted.
         self.client.deviceKnown.connect(self._show_device)
@@ -225,6 +231,7 @@ class MainWindow(QMainWindow):
         for source in (self.session, self.presenter, self.controller):
             source.errorOccurred.connect(self.show_error)
         self.controller.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.controller.maskApplied.connect(self.model_panel.show_wait)
         self.session.undo_stack.canUndoChanged.connect(self.actions.undo.setEnabled)
         self.session.undo_stack.canRedoChanged.connect(self.actions.redo.setEnabled)
         for view in self._session_views:
@@ -320,6 +327,23 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         if self.session is not None:
             self.canvas.setFocus()
+
+    def _remember_checkpoint(self, model: str, path: str) -> None:
+        self.context.remember_checkpoint(model, path)
+        self.model_panel.refresh_models()
+        self.model_panel.show_config(self.client.config)
+
+    def _use_imported_model(self, model: str) -> None:
+        """Switch to a model the user just imported (the list shows it already)."""
+        from dataclasses import replace
+
+        self.model_panel.refresh_models()
+        config = replace(self.client.config, model=model, checkpoint=None)
+        self.client.configure(config)
+        self.context.remember_model(config)
+        self.model_panel.show_config(config)
+        self.client.retry_load()
+        self.statusBar().showMessage(f"Imported the model {model}; it is now in use.", 8000)
 
     def _show_device(self, device: str) -> None:
         self.device_label.setText(f"Device: {device}")

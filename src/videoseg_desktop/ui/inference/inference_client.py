@@ -67,6 +67,8 @@ class InferenceClient(QObject):
 
     def submit(self, job: Job) -> int:
         job.request_id = self.book.issue(job.slot)
+        if not job.background:  # seen at once by a precompute running on the worker thread
+            self.worker.user_requests.arrived(job)
         self._toWorker.emit(job)
         return job.request_id
 
