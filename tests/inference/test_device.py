@@ -86,3 +86,9 @@ def test_cpu_description_has_a_name_and_resident_memory():
     info = dev.describe_device("cpu")
     assert info["device"] == "cpu" and info["name"].startswith("CPU")
     assert info["process_rss_bytes"] > 10_000_000
+
+
+def test_int8_is_for_the_cpu_only():
+    assert dev.resolve_precision("cpu", "int8") == "int8"
+    with pytest.raises(ModelError, match="CPU only"):
+        dev.resolve_precision("cuda", "int8")

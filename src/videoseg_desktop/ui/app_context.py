@@ -38,6 +38,9 @@ class AppOptions:
         )
 
 
+KNOWN_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # inference.device.PRECISIONS
+
+
 def initial_config(options: AppOptions, preferences: Preferences) -> ModelConfig:
     """Command line first, then what the user last chose in the model panel, then defaults."""
     saved = preferences.get("model", {}) or {}
@@ -46,6 +49,8 @@ def initial_config(options: AppOptions, preferences: Preferences) -> ModelConfig
         checkpoint=options.checkpoint,
         image_size=int(options.image_size or saved.get("image_size") or 1024),
         device=options.device or saved.get("device") or None,
+        # Preferences are a file too: anything but a known precision means the default.
+        precision=saved.get("precision") if saved.get("precision") in KNOWN_PRECISIONS else "auto",
     )
 
 
@@ -67,7 +72,12 @@ class AppContext(QObject):
     def remember_model(self, config: ModelConfig) -> None:
         self.preferences.set(
             "model",
-            {"model": config.model, "image_size": config.image_size, "device": config.device},
+            {
+                "model": config.model,
+                "image_size": config.image_size,
+                "device": config.device,
+                "precision": config.precision,
+            },
         )
 
     def shutdown(self) -> None:
