@@ -7,9 +7,9 @@ batching off: one model call per object and frame, as stock) and ``stock``
 (``propagate_in_video``). Rounds interleave the implementations and object counts, so the noisy
 shared machine slows them alike; each figure is the median over rounds. Frames are DAVIS
 car-shadow (854x480) when /work/shared/data is present, else synthetic. Prints JSON with
-frames/s and each count's cost per frame relative to one object.
+frames/s (best and median round) and each count's cost relative to one object.
 
-    python benchmarks/bench_multi_object.py [--frames 12] [--rounds 2] [--threads 1]
+    python benchmarks/bench_multi_object.py [--frames 6] [--rounds 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -100,8 +100,8 @@ def run_stock(stock, jpegs: Path, objects: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=12)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--objects", default="1,2,4,8")
     parser.add_argument("--image-size", type=int, default=256)
@@ -151,18 +151,23 @@ def main() -> None:
         "threads": args.threads,
         "rounds": args.rounds,
     }
+    # Under load the least disturbed round (min) is the better estimate; the median is shown too.
     for name, per_count in times.items():
+        best = {n: min(ts) for n, ts in per_count.items()}
         medians = {n: statistics.median(ts) for n, ts in per_count.items()}
         result[name] = {
             str(n): {
-                "fps": round(tracked / medians[n], 3),
-                "cost_vs_1_object": round(medians[n] / medians[counts[0]], 3),
+                "fps": round(tracked / best[n], 3),
+                "fps_median": round(tracked / medians[n], 3),
+                "cost_vs_1_object": round(best[n] / best[counts[0]], 3),
             }
             for n in counts
         }
     result["ours_speedup_vs_stock"] = {
-        str(n): round(statistics.median(times["stock"][n]) / statistics.median(times["ours"][n]), 3)
-        for n in counts
+        str(n): round(min(times["stock"][n]) / min(times["ours"][n]), 3) for n in counts
+    }
+    result["ours_speedup_vs_per_object"] = {
+        str(n): round(min(times["ours_per_object"][n]) / min(times["ours"][n]), 3) for n in counts
     }
     print(json.dumps(result, indent=2))
 
