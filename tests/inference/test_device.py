@@ -104,3 +104,9 @@ def test_an_engine_loaded_at_auto_size_on_the_cpu_runs_at_512(random_checkpoint)
 
     engine = SamEngine.load("tiny", random_checkpoint, image_size="auto", device="cpu")
     assert engine.image_size == 512 and engine.model_id == "sam2.1_tiny@512"
+
+
+def test_int8_is_for_the_cpu_only():
+    assert dev.resolve_precision("cpu", "int8") == "int8"
+    with pytest.raises(ModelError, match="CPU only"):
+        dev.resolve_precision("cuda", "int8")

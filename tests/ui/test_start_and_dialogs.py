@@ -131,6 +131,11 @@ def test_initial_model_config_prefers_command_line_then_saved_choice(tmp_path):
     assert initial_config(AppOptions(), prefs) == ModelConfig("small", None, 512, "cpu")
     options = AppOptions(checkpoint="/x.pt", image_size=256)
     assert initial_config(options, prefs) == ModelConfig("small", "/x.pt", 256, "cpu")
+    prefs.set("model", {"model": "small", "precision": "int8"})
+    assert initial_config(AppOptions(), prefs).precision == "int8"
+    prefs.set("model", {"model": "small", "precision": "fp64; import os"})  # a hand-edited file
+    assert initial_config(AppOptions(), prefs).precision == "auto"
+    prefs.set("model", {"model": "small", "image_size": 512, "device": "cpu"})
     os.environ["VIDEOSEG_IMAGE_SIZE"] = "256"
     try:
         assert AppOptions.from_env().image_size == 256

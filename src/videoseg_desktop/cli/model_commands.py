@@ -109,7 +109,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     parser.add_argument(
-        "--precision", default="auto", choices=("auto", "fp32", "bf16"), help="default: auto"
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16", "int8"),
+        help="auto: bf16 on GPUs, fp32 on CPUs; bf16 or int8 (quantized image encoder, CPU"
+        " only) encode faster on a CPU, masks differ on under 1%% of pixels (default: auto)",
     )
 
 

@@ -95,6 +95,10 @@ class SamEngine:
         start = time.perf_counter()
         with out_of_memory_guard(device, f"loading the {model} model"):
             predictor = build_predictor(config, checkpoint, image_size, device)
+            if precision == "int8":
+                from videoseg_desktop.inference.quantize import quantize_image_encoder
+
+                quantize_image_encoder(predictor)
         return cls(
             predictor,
             device=device,

@@ -39,6 +39,7 @@ class AppOptions:
 
 
 SIZES = ("auto", 256, 512, 1024)
+KNOWN_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # inference.device.PRECISIONS
 
 
 def initial_config(options: AppOptions, preferences: Preferences) -> ModelConfig:
@@ -58,6 +59,8 @@ def initial_config(options: AppOptions, preferences: Preferences) -> ModelConfig
         checkpoint=options.checkpoint or preferences.checkpoint_for(str(model)),
         image_size=options.image_size or (size if size in SIZES else "auto"),
         device=device if isinstance(device, str) else None,
+        # Preferences are a file too: anything but a known precision means the default.
+        precision=saved.get("precision") if saved.get("precision") in KNOWN_PRECISIONS else "auto",
     )
 
 
@@ -82,7 +85,12 @@ class AppContext(QObject):
     def remember_model(self, config: ModelConfig) -> None:
         self.preferences.set(
             "model",
-            {"model": config.model, "image_size": config.image_size, "device": config.device},
+            {
+                "model": config.model,
+                "image_size": config.image_size,
+                "device": config.device,
+                "precision": config.precision,
+            },
         )
 
     def shutdown(self) -> None:
