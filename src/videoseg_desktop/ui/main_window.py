@@ -43,6 +43,7 @@ from videoseg_desktop.ui.project import project_actions
 from videoseg_desktop.ui.project.project_session import ProjectSession
 from videoseg_desktop.ui.project.read_only import ReadOnlyGuard, offer_read_only, window_title
 from videoseg_desktop.ui.project.start_page import StartPage
+from videoseg_desktop.ui.theme.fields import FieldKeys
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self.actions = WindowActions(self)
+        self.field_keys = FieldKeys(self, self.canvas)  # fields hand keys back to the canvas
         self.media_dock = MediaBrowserDock(self, load_thumbnails)
         self.label_panel = LabelPanel()
         self.object_panel = ObjectListPanel()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
+
+from videoseg_desktop.ui.theme.fields import commit_field
 
 Key = QKeySequence.StandardKey
 
@@ -69,6 +71,8 @@ class WindowActions:
 
     def _add(self, menu: QMenu, text: str, keys: list | None = None) -> QAction:
         action = QAction(text, self.window)
+        # First slot: a number typed into a focused spin box counts before the action reads it.
+        action.triggered.connect(lambda *_: commit_field(QApplication.focusWidget()))
         if keys:
             sequences = []
             for key in keys:

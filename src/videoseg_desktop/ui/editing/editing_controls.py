@@ -26,6 +26,7 @@ from videoseg_desktop.core import mask_ops
 from videoseg_desktop.ui.editing.brush_tool import BrushTool
 from videoseg_desktop.ui.editing.mask_editor import MAX_BRUSH, MIN_BRUSH, MaskEditor
 from videoseg_desktop.ui.editing.polygon_tool import PolygonTool
+from videoseg_desktop.ui.theme.fields import field_value
 
 ActionFactory = Callable[[str, list], QAction]  # (text, shortcut keys) -> a new action
 
@@ -155,17 +156,17 @@ class MaskEditing(QObject):
         return self.editor.apply(mask_ops.fill_holes, "Fill holes")
 
     def _remove_islands(self) -> bool:
-        n = self.island_px.value()
+        n = field_value(self.island_px)
         return self.editor.apply(
             lambda m: mask_ops.remove_islands(m, n), f"Remove islands < {n} px"
         )
 
     def _smooth(self) -> bool:
-        r = self.smooth_px.value()
+        r = field_value(self.smooth_px)
         return self.editor.apply(lambda m: mask_ops.smooth_edges(m, r), f"Smooth edge ({r} px)")
 
     def _grow(self, sign: int) -> bool:
-        n = self.grow_px.value() * sign
+        n = field_value(self.grow_px) * sign
         text = f"Grow by {n} px" if n > 0 else f"Shrink by {-n} px"
         return self.editor.apply(lambda m: mask_ops.grow(m, n), text)
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.ui.canvas.onion_skin import OnionSkin
 from videoseg_desktop.ui.project.undo_commands import SetObjectLabelCommand, push_command
+from videoseg_desktop.ui.theme.fields import field_value
 from videoseg_desktop.ui.video.playback import PlaybackController
 from videoseg_desktop.ui.video.timeline_dock import TimelineDock
 from videoseg_desktop.ui.video.track_edit_commands import (
@@ -232,7 +233,7 @@ class VideoStudio(QObject):
             return None
         self.playback.pause()
         dock = self.dock
-        end = dock.up_to_box.value() if dock.up_to_check.isChecked() else None
+        end = field_value(dock.up_to_box) if dock.up_to_check.isChecked() else None
         objects = None
         if dock.selected_only.isChecked():
             objects = [self._selected()] if self._selected() is not None else []
