@@ -29,6 +29,7 @@ from videoseg_desktop import __version__
 from videoseg_desktop.core.errors import ProjectLockedError, VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
 from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
+from videoseg_desktop.ui import quit_flow
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
 from videoseg_desktop.ui.canvas.canvas_view import CanvasView
@@ -154,7 +155,8 @@ class MainWindow(QMainWindow):
         a.import_media.triggered.connect(self.media_dock.choose_and_import)
         a.export.triggered.connect(lambda: project_actions.export(self))
         a.close_project.triggered.connect(self.close_project)
-        a.quit.triggered.connect(self.close)
+        a.quit.triggered.connect(lambda: quit_flow.quit_application(self.context, self))
+        a.close_window.triggered.connect(self.close)
         a.undo.triggered.connect(lambda: self.session and self.session.undo_stack.undo())
         a.redo.triggered.connect(lambda: self.session and self.session.undo_stack.redo())
         a.new_object.triggered.connect(lambda: self.controller and self.controller.new_object())
@@ -294,6 +296,10 @@ class MainWindow(QMainWindow):
             return
         later = [i for i in todo if i > self.session.media_id]
         self.session.set_media(later[0] if later else todo[0])
+
+    def is_tracking(self) -> bool:
+        tracking = self.video.tracking
+        return tracking is not None and tracking.running
 
     def cancel(self) -> None:
         if not self.canvas.cancel_gesture() and self.controller is not None:

@@ -29,6 +29,7 @@ class WindowActions:
         self.export = self._add(self.file_menu, "&Export…", ["Ctrl+E"])
         self.file_menu.addSeparator()
         self.close_project = self._add(self.file_menu, "&Close Project", [Key.Close])
+        self.close_window = self._add(self.file_menu, "Close &Window", ["Ctrl+Shift+W"])
         self.quit = self._add(
             self.file_menu, "&Quit", [Key.Quit, "Ctrl+Q"]
         )  # Quit is empty on Windows

@@ -47,6 +47,19 @@ class ExportCancelled(VideoSegError):
     """The user cancelled the export (nothing was written)."""
 
 
+_RUNNING: list[QProgressDialog] = []  # progress dialogs of the exports running now (any window)
+
+
+def running_exports() -> int:
+    return len(_RUNNING)
+
+
+def cancel_exports() -> None:
+    """Quit: every running export stops at its next progress step (nothing half-written stays)."""
+    for dialog in list(_RUNNING):
+        dialog.cancel()
+
+
 class ExportDialog(QDialog):
     def __init__(self, project, selected_media_ids: list[int], parent: QWidget | None = None):
         super().__init__(parent)
@@ -152,11 +165,13 @@ def run_export(project, fmt: str, kwargs: dict, parent: QWidget | None = None):
         if dialog.wasCanceled():
             raise ExportCancelled("export cancelled")
 
+    _RUNNING.append(dialog)
     try:
         return EXPORTERS[fmt](project, progress=progress, **kwargs)
     except ExportCancelled:
         return None
     finally:
+        _RUNNING.remove(dialog)
         dialog.close()
         dialog.deleteLater()
 
