@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from videoseg_desktop import __version__
 from videoseg_desktop.core.errors import ProjectLockedError, VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
-from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
 from videoseg_desktop.ui import quit_flow
+from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
 from videoseg_desktop.ui.canvas.canvas_view import CanvasView
