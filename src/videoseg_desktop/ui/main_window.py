@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop import __version__
-from videoseg_desktop.core.errors import ProjectLockedError, VideoSegError
+from videoseg_desktop.core.errors import ProjectLockedError, ReadOnlyAdvisedError, VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
 from videoseg_desktop.ui import quit_flow
 from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
@@ -200,9 +200,10 @@ class MainWindow(QMainWindow):
         """
         try:
             project = Project.open(path, read_only=read_only)
-        except ProjectLockedError as exc:
+        except ReadOnlyAdvisedError as exc:  # in use elsewhere, or its lock cannot be taken
             self.last_error = str(exc)
-            self.lock_dialog = offer_read_only(self, path, str(exc))
+            title = "Project in use" if isinstance(exc, ProjectLockedError) else "Project locked"
+            self.lock_dialog = offer_read_only(self, path, str(exc), title)
             return False
         except VideoSegError as exc:
             self.show_error(f"Could not open {path}: {exc}")
