@@ -18,4 +18,5 @@ def test_size_text_uses_binary_units_everywhere():
     assert size_text(1023) == "1023 bytes"
     assert size_text(1536) == "1.5 KiB"
     assert size_text(156_000_000) == "148.8 MiB"  # the same file, window and CLI (issue #12)
-    assert size_text(3 * 1024**3) == "3.0 GiB"
+    assert size_text(3_450_000_000) == "3290.2 MiB"  # SAM 3 beside the SAM 2.1 models
+    assert size_text(12 * 1024**3) == "12.0 GiB"

@@ -32,8 +32,10 @@ def noun(count: int, singular: str, plural_form: str | None = None) -> str:
 def size_text(size_bytes: float) -> str:
     """A byte count in binary units, as both the window and the CLI show it: ``148.8 MiB``."""
     value = float(size_bytes)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if abs(value) < 1024 or unit == "GiB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover (the loop returns at GiB)
+    if abs(value) < 1024:
+        return f"{int(value)} bytes"
+    if abs(value) < 2**20:
+        return f"{value / 1024:.1f} KiB"
+    if abs(value) < 10 * 2**30:  # model files (150 MiB to 3.3 GiB) compare in one unit
+        return f"{value / 2**20:.1f} MiB"
+    return f"{value / 2**30:.1f} GiB"

@@ -33,6 +33,7 @@ from videoseg_desktop.ui.annotation.annotation_controller import AnnotationContr
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
 from videoseg_desktop.ui.canvas.canvas_view import CanvasView
+from videoseg_desktop.ui.dialogs.message_boxes import message_box
 from videoseg_desktop.ui.dialogs.model_setup import ModelSetupFlow
 from videoseg_desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from videoseg_desktop.ui.editing import MaskEditing
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
         if self.isVisible():
-            box = QMessageBox(QMessageBox.Icon.Warning, "VideoSeg Desktop", message, parent=self)
+            box = message_box(self, "VideoSeg Desktop", message)  # selectable, URLs unbroken
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.finished.connect(self._refocus)
             box.open()

@@ -7,7 +7,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
+from videoseg_desktop.core.text import size_text
 from videoseg_desktop.inference.registry import OFFICIAL_MODELS
+from videoseg_desktop.ui.dialogs.message_boxes import message_box
 from videoseg_desktop.ui.inference.inference_client import InferenceClient
 from videoseg_desktop.ui.inference.inference_jobs import DownloadAnswer, DownloadJob
 from videoseg_desktop.ui.inference.inference_worker import ERROR, LOADING
@@ -69,7 +71,7 @@ class ModelSetupFlow(QObject):
         if self.missing_box is not None:
             return
         spec = OFFICIAL_MODELS.get(model)
-        size = f" ({spec.size_bytes / 1e6:.0f} MB)" if spec else ""
+        size = f" ({size_text(spec.size_bytes)})" if spec else ""
         box = QMessageBox(self.parent_widget)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Model not downloaded")
@@ -129,10 +131,10 @@ class ModelSetupFlow(QObject):
         if total > 0:
             self.download_dialog.setMaximum(1000)
             self.download_dialog.setValue(int(1000 * done / total))
-            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+            self.download_dialog.setLabelText(f"{text}: {size_text(done)} of {size_text(total)}")
         else:
             self.download_dialog.setMaximum(0)
-            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} MB")
+            self.download_dialog.setLabelText(f"{text}: {size_text(done)}")
 
     def _on_answer(self, answer) -> None:
         if isinstance(answer, DownloadAnswer) and answer.request_id == self._download_id:
@@ -142,9 +144,9 @@ class ModelSetupFlow(QObject):
     def _on_failed(self, job, message: str) -> None:
         if isinstance(job, DownloadJob) and job.request_id == self._download_id:
             self._close_download()
-            QMessageBox.warning(
-                self.parent_widget, "Download failed", plain_download_error(message)
-            )
+            box = message_box(self.parent_widget, "Download failed", plain_download_error(message))
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # the URL stays on one line, selectable, with Copy Link
 
     def _close_download(self) -> None:
         if self.download_dialog is not None:

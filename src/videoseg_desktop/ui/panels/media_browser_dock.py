@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.media.formats import MEDIA_EXTENSIONS
 from videoseg_desktop.ui.panels.media_list_model import THUMB_SIZE, MediaIdRole, MediaListModel
 from videoseg_desktop.ui.project.media_import import import_files
@@ -143,7 +144,7 @@ class MediaBrowserDock(QDockWidget):
         self.filter_combo.setCurrentIndex(max(index, 0))
         self.counts_label.setText(
             f"{counts['annotated']} of {counts['media']} annotated"
-            f" · {counts['images']} images, {counts['videos']} videos"
+            f" · {plural(counts['images'], 'image')}, {plural(counts['videos'], 'video')}"
         )
 
     def set_filter(self, filter: str, label_id: int | None = None) -> None:
