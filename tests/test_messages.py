@@ -111,3 +111,27 @@ def test_sizes_are_said_one_way():
             problems += size_problems(path.read_text(), str(path.relative_to(SRC)))
     assert problems == []
     assert size_problems('x = f"{n / 1e6:.0f} MB, {m / 2**20:.1f} MiB"') != []
+
+
+def test_decompression_bomb_messages_state_the_limit(tmp_path, monkeypatch):
+    import pytest
+    from PIL import Image
+
+    from videoseg_desktop.core.errors import MediaError, VideoSegError
+    from videoseg_desktop.export.davis_reader import read_id_png
+    from videoseg_desktop.media.formats import check_pixel_limit
+    from videoseg_desktop.media.image_io import load_image
+
+    path = tmp_path / "bomb.png"
+    Image.new("P", (4, 4)).save(path)
+
+    def bomb(*_args, **_kwargs):
+        raise Image.DecompressionBombError("Image size (1000000000 pixels) exceeds limit")
+
+    with pytest.raises(MediaError, match=r"limit is \d+ megapixels and \d+ pixels a side"):
+        check_pixel_limit(path, 100_000, 100_000)
+    monkeypatch.setattr(Image, "open", bomb)
+    for read in (read_id_png, load_image):
+        with pytest.raises(VideoSegError) as err:
+            read(path)
+        assert "megapixels" in str(err.value) and "decompression bomb" in str(err.value)

@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
     def _set_project_ui(self, open_: bool) -> None:
         self.stack.setCurrentWidget(self.canvas if open_ else self.start_page)
         for dock in self.findChildren(QDockWidget):
-            dock.setVisible(open_)
+            dock.setVisible(open_ and not (hasattr(dock, "hidden_now") and dock.hidden_now()))
         for action in self.actions.project_actions():
             action.setEnabled(open_)
         if open_ and self.session is not None:
