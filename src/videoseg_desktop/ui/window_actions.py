@@ -6,6 +6,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
 
 from videoseg_desktop.ui.theme.fields import commit_field
+from videoseg_desktop.ui.theme.icons import decorate
 
 Key = QKeySequence.StandardKey
 
@@ -65,6 +66,10 @@ class WindowActions:
             action.setProperty("summary", "Use label 1 to 9 for new objects")
             action.setProperty("summary_keys", "1 … 9")
         self.tools_menu = menus.addMenu("&Tools")  # mask editing tools plug in here
+
+        for name in ("new_project", "open_project", "import_media", "export", "undo", "redo",
+                     "new_object", "delete_object", "zoom_in", "zoom_out", "zoom_fit"):  # fmt: skip
+            decorate(getattr(self, name), name)  # the same set as the tool bars and panels
 
         self.help_menu = menus.addMenu("&Help")
         self.shortcuts = self._add(self.help_menu, "&Keyboard Shortcuts", ["?", "F1"])

@@ -27,6 +27,7 @@ from videoseg_desktop.ui.editing.brush_tool import BrushTool
 from videoseg_desktop.ui.editing.mask_editor import MAX_BRUSH, MIN_BRUSH, MaskEditor
 from videoseg_desktop.ui.editing.polygon_tool import PolygonTool
 from videoseg_desktop.ui.theme.fields import field_value
+from videoseg_desktop.ui.theme.icons import icon
 
 ActionFactory = Callable[[str, list], QAction]  # (text, shortcut keys) -> a new action
 
@@ -48,6 +49,7 @@ TOOLS = (  # name, menu text, shortcut, what it does
     ),
 )
 TIPS = {name: tip for name, _text, _key, tip in TOOLS}
+CLEANUP_ICONS = ("fill_holes", "remove_islands", "smooth", "grow", "shrink")
 
 
 class MaskEditing(QObject):
@@ -79,6 +81,7 @@ class MaskEditing(QObject):
         for name, text, key, tip in TOOLS:
             action = self._new_action(text, [key])
             action.setCheckable(True)
+            action.setIcon(icon(name))
             action.setToolTip(f"{text.replace('&', '')} ({key}): {tip}")
             action.setStatusTip(tip)
             action.triggered.connect(lambda _checked=False, n=name: self.set_tool(n))
@@ -87,6 +90,8 @@ class MaskEditing(QObject):
         self.tool_actions["prompt"].setChecked(True)
         self.smaller = self._action("Smaller Brush", ["["], lambda: self.editor.step_brush(-1))
         self.bigger = self._action("Bigger Brush", ["]"], lambda: self.editor.step_brush(1))
+        self.smaller.setIcon(icon("smaller_brush"))
+        self.bigger.setIcon(icon("bigger_brush"))
         self.island_px = _spin(1, 10_000_000, 100, " px")
         self.smooth_px = _spin(1, 100, 2, " px")
         self.grow_px = _spin(1, 500, 2, " px")
@@ -102,6 +107,8 @@ class MaskEditing(QObject):
             self.grow,
             self.shrink,
         ]
+        for action, key in zip(self.cleanup_actions, CLEANUP_ICONS, strict=True):
+            action.setIcon(icon(key))
         self.toolbar = self._build_toolbar()
         self.panel = self._build_panel()
         self._dock: QDockWidget | None = None
@@ -231,7 +238,7 @@ def _spin(low: int, high: int, value: int, suffix: str) -> QSpinBox:
 
 
 def _button(action: QAction) -> QPushButton:
-    button = QPushButton(action.text().replace("&", ""))
+    button = QPushButton(action.icon(), action.text().replace("&", ""))
     button.setToolTip(action.toolTip())
     button.clicked.connect(action.trigger)
     action.enabledChanged.connect(button.setEnabled)

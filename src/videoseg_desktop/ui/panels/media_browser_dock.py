@@ -25,6 +25,7 @@ from videoseg_desktop.media.formats import MEDIA_EXTENSIONS
 from videoseg_desktop.ui.panels.media_list_model import THUMB_SIZE, MediaIdRole, MediaListModel
 from videoseg_desktop.ui.project.media_import import import_files
 from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.theme.icons import icon
 
 
 def _filter_key(filter: str, label_id: int | None) -> str:
@@ -80,10 +81,10 @@ class MediaBrowserDock(QDockWidget):
         self.view = MediaListView()
         self.view.filesDropped.connect(self.import_paths)
         self.counts_label = QLabel()
-        import_button = QPushButton("Import…")
+        import_button = QPushButton(icon("import_media"), "Import…")
         import_button.setToolTip("Import images and videos (or drop them here)")
         import_button.clicked.connect(self.choose_and_import)
-        delete_button = QPushButton("Delete")
+        delete_button = QPushButton(icon("delete"), "Delete")
         delete_button.setToolTip("Remove the selected media and their annotations")
         delete_button.clicked.connect(self.delete_selected)
         buttons = QHBoxLayout()
