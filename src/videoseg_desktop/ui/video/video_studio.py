@@ -31,8 +31,10 @@ ACTIONS = (  # attribute, menu text, shortcuts, checkable
     ("play", "&Play / Pause", ["Space"], False),
     ("previous_frame", "Previous Frame", [","], False),
     ("next_frame", "Next Frame", ["."], False),
-    ("back_ten", "Back 10 Frames", ["Shift+,", "<"], False),
-    ("forward_ten", "Forward 10 Frames", ["Shift+.", ">"], False),
+    # "<" and ">" alone: "Shift+," beside them made one key press match twice (an ambiguous,
+    # dead shortcut on US layouts), and "<" is Shift+< elsewhere.
+    ("back_ten", "Back 10 Frames", ["<"], False),
+    ("forward_ten", "Forward 10 Frames", [">"], False),
     ("first_frame", "First Frame", ["Home"], False),
     ("last_frame", "Last Frame", ["End"], False),
     (None, None, None, None),
