@@ -11,6 +11,7 @@ def test_plural_says_counts_in_words():
     assert plural(2, "media item") == "2 media items"
     assert plural(2, "child", "children") == "2 children"
     assert noun(2, "was") == "were" and noun(1, "was") == "was"
+    assert plural(3, "vertex") == "3 vertices"
 
 
 def test_size_text_uses_binary_units_everywhere():

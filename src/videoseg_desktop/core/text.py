@@ -6,7 +6,7 @@ tests/test_messages.py keeps "(s)" plurals and "1 files" out of the sources: a c
 
 from __future__ import annotations
 
-IRREGULAR = {"was": "were", "is": "are", "has": "have"}
+IRREGULAR = {"was": "were", "is": "are", "has": "have", "vertex": "vertices"}
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

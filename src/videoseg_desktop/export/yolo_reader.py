@@ -89,7 +89,7 @@ def parse_label_file(
         where = f"{path.name} line {line_no}"
         if len(fields) > 2 * MAX_POLYGON_VERTICES + 1:
             raise ExportError(
-                f"{where}: a polygon of {plural((len(fields) - 1) // 2, 'vertex')} "
+                f"{where}: a polygon of {plural((len(fields) - 1) // 2, 'vertex', 'vertices')} "
                 f"(the limit is {MAX_POLYGON_VERTICES})"
             )
         if budget is not None:
