@@ -18,15 +18,16 @@ ALLOWED = {
 # Which rooms of ui/ each room may import (ui/'s top-level modules, main_window and friends, wire
 # them together and may import any). A new room gets an entry here; a cycle is a design smell.
 UI_ROOMS = {
-    "inference": set(),
-    "dialogs": {"inference"},
-    "project": {"dialogs"},
-    "canvas": {"project"},
-    "editing": {"canvas", "project"},
-    "annotation": {"canvas", "editing", "inference", "project"},
-    "panels": {"canvas", "inference", "project"},
-    "video": {"canvas", "inference", "panels", "project"},
-    "review": {"project"},
+    "theme": set(),  # icons and field behaviour: every room may use it
+    "inference": {"theme"},
+    "dialogs": {"inference", "theme"},
+    "project": {"dialogs", "theme"},
+    "canvas": {"project", "theme"},
+    "editing": {"canvas", "project", "theme"},
+    "annotation": {"canvas", "editing", "inference", "project", "theme"},
+    "panels": {"canvas", "inference", "project", "theme"},
+    "video": {"canvas", "inference", "panels", "project", "theme"},
+    "review": {"project", "theme"},
 }
 QT_OK = {"ui", "app"}
 TORCH_OK = {"inference"}

@@ -39,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def hands_off(args: argparse.Namespace) -> bool:
+    """Whether this launch talks to a running instance of the same user and desktop session.
+
+    Never for a smoke test: handed off, it would exit 0 having checked nothing, and a later launch
+    could be handed to it as it exits.
+    """
+    return not (args.new_instance or args.smoke_test)
+
+
 def _icon_dirs() -> list[Path]:
     bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller puts resources/ next to the code
     dirs = [Path(bundle) / "resources" / "icons"] if bundle else []
@@ -121,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     path = str(Path(args.path).expanduser().absolute()) if args.path else None
 
     server = None
-    if not args.new_instance:
+    if hands_off(args):
         running = forward_to_running_instance([path] if path else [])
         if running and path:
             return 0  # the running instance opens it in a new window

@@ -80,6 +80,28 @@ def test_a_locked_project_offers_open_read_only(window, qtbot, tmp_path, square_
     assert window.editing.tool_actions["brush"].isEnabled()
 
 
+def test_a_lock_that_cannot_be_taken_offers_open_read_only(
+    window, qtbot, tmp_path, square_mp4, monkeypatch
+):
+    """Issue #12 item 7: every "open it read-only" message comes with the button that does it."""
+    from videoseg_desktop.store import lock
+
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(lock, "open", refuse, raising=False)
+    assert not window.open_project(root)
+    box = window.lock_dialog
+    assert box is not None and "open it read-only" in box.text()
+    assert [b.text() for b in box.buttons() if b.text() != "Cancel"] == ["Open Read-Only"]
+    monkeypatch.undo()
+    box.property("open_read_only_button").click()
+    qtbot.waitUntil(lambda: window.session is not None)
+    assert window.session.project.read_only
+
+
 def test_a_project_on_a_read_only_disk_opens_read_only(window, tmp_path, square_mp4):
     with small_tmpfs(tmp_path / "disk", 4096) as disk:
         root = make_project(disk / "p", square_mp4, tmp_path)

@@ -88,7 +88,7 @@ def test_missing_model_offers_download_or_a_file(
             client.load_model()
         qtbot.waitUntil(lambda: flow.missing_box is not None, timeout=5000)
         buttons = [b.text() for b in flow.missing_box.buttons()]
-        assert any(t.startswith("Download (156 MB)") for t in buttons)
+        assert any(t.startswith("Download (148.8 MiB)") for t in buttons)  # as the CLI says
         assert "Choose file…" in buttons and "Import…" in buttons
         flow.missing_box.reject()
         with qtbot.waitSignal(client.modelLoaded, timeout=120000):

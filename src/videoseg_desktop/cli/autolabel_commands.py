@@ -21,6 +21,7 @@ from videoseg_desktop.core.concepts import ConceptPrompt, Exemplar
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box
 from videoseg_desktop.core.records import MediaKind
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.prelabel import (
     PrelabelJob,
     PrelabelWriter,
@@ -352,9 +353,9 @@ def _report(args, summary: Summary, media: int, began: float, state: str) -> Non
         print(json.dumps(data))
         return
     print(
-        f"autolabel {state}: {summary.runs} run(s) on {summary.images} image(s) and "
-        f"{summary.videos} video(s): {summary.objects} object(s) suggested with "
-        f"{summary.masks} mask(s), {summary.skipped} overlapping instance(s) skipped "
+        f"autolabel {state}: {plural(summary.runs, 'run')} on {plural(summary.images, 'image')} and "
+        f"{plural(summary.videos, 'video')}: {plural(summary.objects, 'object')} suggested with "
+        f"{plural(summary.masks, 'mask')}, {plural(summary.skipped, 'overlapping instance')} skipped "
         f"({elapsed:.1f} s)"
     )
     for line in summary.errors:

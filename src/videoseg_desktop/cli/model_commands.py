@@ -17,6 +17,7 @@ from videoseg_desktop.core.masks import rle_area, rle_bbox
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.core.review_rules import clamp_score
+from videoseg_desktop.core.text import plural, size_text
 
 MODEL_OPTIONS_HELP = "model name (official: tiny, small, base_plus, large; or an imported name)"
 
@@ -264,7 +265,7 @@ class ByteProgress:
 
 
 def _mib(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB"
+    return size_text(n)  # the window says sizes the same way
 
 
 # -- segment --------------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def cmd_segment(args) -> int:
         item = project.media.get(args.media_id)
         if not 0 <= args.frame < item.frame_count:
             raise VideoSegError(
-                f"frame {args.frame} is out of range: media {item.id} has {item.frame_count} frame(s)"
+                f"frame {args.frame} is out of range: media {item.id} has {plural(item.frame_count, 'frame')}"
             )
         _check_inside(args.points, args.box, item.width, item.height)
         obj = project.objects.find(item.id, args.object_name) if args.object_name else None

@@ -15,6 +15,7 @@ from videoseg_desktop.cli.common import (
     open_project,
 )
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store import Project
 
 
@@ -101,7 +102,7 @@ def cmd_import(args) -> int:
     progress.finish()
     for item in report.added:
         print(
-            f"{item.id}\t{item.kind.value}\t{item.original_name}\t{item.width}x{item.height}\t{item.frame_count} frame(s)"
+            f"{item.id}\t{item.kind.value}\t{item.original_name}\t{item.width}x{item.height}\t{plural(item.frame_count, 'frame')}"
         )
     for path, existing in report.duplicates:
         print(
@@ -141,7 +142,7 @@ def cmd_info(args) -> int:
     label_text = ", ".join(f"{lb['name']} {lb['color']}" for lb in info["labels"])
     out.append(f"labels: {label_text or '(none)'}")
     out.append(
-        f"media: {info['counts']['media']} ({info['counts']['images']} images, {info['counts']['videos']} videos,"
+        f"media: {info['counts']['media']} ({plural(info['counts']['images'], 'image')}, {plural(info['counts']['videos'], 'video')},"
         f" {info['counts']['annotated']} annotated); objects: {info['counts']['objects']}; masks: {info['counts']['masks']}"
     )
     sources = ", ".join(f"{k} {n}" for k, n in info["masks_by_source"].items() if n)
@@ -193,7 +194,7 @@ def cmd_frame(args) -> int:
         item = project.media.get(args.media_id)
         if not 0 <= args.index < item.frame_count:
             raise VideoSegError(
-                f"frame {args.index} is out of range: media {item.id} has {item.frame_count} frame(s)"
+                f"frame {args.index} is out of range: media {item.id} has {plural(item.frame_count, 'frame')}"
             )
         source = project.open_frames(item)
         try:

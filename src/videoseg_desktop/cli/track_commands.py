@@ -19,6 +19,7 @@ from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaKind
 from videoseg_desktop.core.review_rules import confidence_from_logit
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.tracking_inputs import (
     TRACKED_SOURCES,
     Conditioning,
@@ -152,9 +153,9 @@ def cmd_track(args) -> int:
         print(json.dumps(report))
     else:
         print(
-            f"tracked {len(inputs)} object(s) over {done} frame(s) of media {item.id}: "
-            f"{writer.stored} mask(s) stored, {writer.kept} segmented frame(s) kept, "
-            f"{writer.removed} empty frame(s) cleared ({engine.model_id} on {engine.device}, "
+            f"tracked {plural(len(inputs), 'object')} over {plural(done, 'frame')} of media {item.id}: "
+            f"{plural(writer.stored, 'mask')} stored, {plural(writer.kept, 'segmented frame')} kept, "
+            f"{plural(writer.removed, 'empty frame')} cleared ({engine.model_id} on {engine.device}, "
             f"{elapsed:.1f} s)"
         )
     return 0

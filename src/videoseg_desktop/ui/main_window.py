@@ -26,12 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop import __version__
-from videoseg_desktop.core.errors import ProjectLockedError, VideoSegError
+from videoseg_desktop.core.errors import ProjectLockedError, ReadOnlyAdvisedError, VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
+from videoseg_desktop.ui import quit_flow
 from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
 from videoseg_desktop.ui.canvas.canvas_view import CanvasView
+from videoseg_desktop.ui.dialogs.message_boxes import message_box
 from videoseg_desktop.ui.dialogs.model_setup import ModelSetupFlow
 from videoseg_desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from videoseg_desktop.ui.editing import MaskEditing
@@ -46,6 +48,7 @@ from videoseg_desktop.ui.project.start_page import StartPage
 from videoseg_desktop.ui.review.activity import ActivityMonitor
 from videoseg_desktop.ui.review.review_mode import ReviewMode
 from videoseg_desktop.ui.review.user_name import apply_user, resolve_user
+from videoseg_desktop.ui.theme.fields import FieldKeys
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self.actions = WindowActions(self)
+        self.field_keys = FieldKeys(self, self.canvas)  # fields hand keys back to the canvas
         self.media_dock = MediaBrowserDock(self, load_thumbnails)
         self.label_panel = LabelPanel()
         self.object_panel = ObjectListPanel()
@@ -158,7 +162,8 @@ class MainWindow(QMainWindow):
         a.import_media.triggered.connect(self.media_dock.choose_and_import)
         a.export.triggered.connect(lambda: project_actions.export(self))
         a.close_project.triggered.connect(self.close_project)
-        a.quit.triggered.connect(self.close)
+        a.quit.triggered.connect(lambda: quit_flow.quit_application(self.context, self))
+        a.close_window.triggered.connect(self.close)
         a.undo.triggered.connect(lambda: self.session and self.session.undo_stack.undo())
         a.redo.triggered.connect(lambda: self.session and self.session.undo_stack.redo())
         a.new_object.triggered.connect(lambda: self.controller and self.controller.new_object())
@@ -208,9 +213,10 @@ class MainWindow(QMainWindow):
         """
         try:
             project = Project.open(path, read_only=read_only)
-        except ProjectLockedError as exc:
+        except ReadOnlyAdvisedError as exc:  # in use elsewhere, or its lock cannot be taken
             self.last_error = str(exc)
-            self.lock_dialog = offer_read_only(self, path, str(exc))
+            title = "Project in use" if isinstance(exc, ProjectLockedError) else "Project locked"
+            self.lock_dialog = offer_read_only(self, path, str(exc), title)
             return False
         except VideoSegError as exc:
             self.show_error(f"Could not open {path}: {exc}")
@@ -277,7 +283,7 @@ class MainWindow(QMainWindow):
     def _set_project_ui(self, open_: bool) -> None:
         self.stack.setCurrentWidget(self.canvas if open_ else self.start_page)
         for dock in self.findChildren(QDockWidget):
-            dock.setVisible(open_)
+            dock.setVisible(open_ and not (hasattr(dock, "hidden_now") and dock.hidden_now()))
         for action in self.actions.project_actions():
             action.setEnabled(open_)
         if open_ and self.session is not None:
@@ -307,6 +313,10 @@ class MainWindow(QMainWindow):
         later = [i for i in todo if i > self.session.media_id]
         self.session.set_media(later[0] if later else todo[0])
 
+    def is_tracking(self) -> bool:
+        tracking = self.video.tracking
+        return tracking is not None and tracking.running
+
     def cancel(self) -> None:
         if not self.canvas.cancel_gesture() and self.controller is not None:
             self.controller.cancel()
@@ -317,7 +327,7 @@ class MainWindow(QMainWindow):
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
         if self.isVisible():
-            box = QMessageBox(QMessageBox.Icon.Warning, "VideoSeg Desktop", message, parent=self)
+            box = message_box(self, "VideoSeg Desktop", message)  # selectable, URLs unbroken
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.finished.connect(self._refocus)
             box.open()

@@ -14,7 +14,9 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
+from videoseg_desktop.core.text import size_text
 from videoseg_desktop.inference.registry import OFFICIAL_MODELS
+from videoseg_desktop.ui.dialogs.message_boxes import message_box
 from videoseg_desktop.ui.inference.inference_client import InferenceClient
 from videoseg_desktop.ui.inference.inference_jobs import (
     DownloadAnswer,
@@ -101,7 +103,7 @@ class ModelSetupFlow(QObject):
             return
         self._offered.add(model)
         spec = OFFICIAL_MODELS.get(model)
-        size = f" ({spec.size_bytes / 1e6:.0f} MB)" if spec else ""
+        size = f" ({size_text(spec.size_bytes)})" if spec else ""
         box = QMessageBox(self.parent_widget)
         box.setObjectName(MISSING_BOX)
         box.setIcon(QMessageBox.Icon.Question)
@@ -180,10 +182,10 @@ class ModelSetupFlow(QObject):
         if total > 0:
             self.download_dialog.setMaximum(1000)
             self.download_dialog.setValue(int(1000 * done / total))
-            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+            self.download_dialog.setLabelText(f"{text}: {size_text(done)} of {size_text(total)}")
         else:
             self.download_dialog.setMaximum(0)
-            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} MB")
+            self.download_dialog.setLabelText(f"{text}: {size_text(done)}")
 
     def _on_answer(self, answer) -> None:
         if isinstance(answer, DownloadAnswer) and answer.request_id == self._download_id:
@@ -195,11 +197,13 @@ class ModelSetupFlow(QObject):
     def _on_failed(self, job, message: str) -> None:
         if isinstance(job, DownloadJob) and job.request_id == self._download_id:
             self._close_download()
-            QMessageBox.warning(
-                self.parent_widget, "Download failed", plain_download_error(message)
-            )
+            box = message_box(self.parent_widget, "Download failed", plain_download_error(message))
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # the URL stays on one line, selectable, with Copy Link
         elif isinstance(job, ImportJob) and job.request_id == self._import_id:
-            QMessageBox.warning(self.parent_widget, "Import failed", message)
+            box = message_box(self.parent_widget, "Import failed", message)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
 
     def _close_download(self) -> None:
         if self.download_dialog is not None:

@@ -48,11 +48,21 @@ class LabelPanel(QWidget):
         self.list.itemDoubleClicked.connect(lambda _item: self.rename_current())
         buttons = button_row(
             [
-                ("+", "Add a label", self.add_label),
-                ("Rename", "Rename the selected label", self.rename_current),
-                ("Colour", "Change the selected label's colour", self.recolor_current),
-                ("−", "Delete the selected label (its objects are kept)", self.delete_current),
-                ("Attributes…", "Define the selected label's attributes", self.edit_attributes),
+                ("add", "Add", "Add a label", self.add_label),
+                ("rename", "Rename", "Rename the selected label", self.rename_current),
+                ("colour", "Colour", "Change the selected label's colour", self.recolor_current),
+                (
+                    "remove",
+                    "Delete",
+                    "Delete the selected label (its objects are kept)",
+                    self.delete_current,
+                ),  # fmt: skip
+                (
+                    "attributes",
+                    "Attributes…",
+                    "Define the selected label's attributes",
+                    self.edit_attributes,
+                ),
             ]
         )
         buttons.addStretch(1)

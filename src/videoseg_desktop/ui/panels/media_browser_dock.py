@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaStatus
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.media.formats import MEDIA_EXTENSIONS
 from videoseg_desktop.ui.panels.media_list_model import THUMB_SIZE, MediaIdRole, MediaListModel
 from videoseg_desktop.ui.project.media_import import import_files
 from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.theme.icons import icon
 
 STATUS_NAMES = {
     MediaStatus.TODO: "To do",
@@ -93,10 +95,10 @@ class MediaBrowserDock(QDockWidget):
         self.view = MediaListView()
         self.view.filesDropped.connect(self.import_paths)
         self.counts_label = QLabel()
-        import_button = QPushButton("Import…")
+        import_button = QPushButton(icon("import_media"), "Import…")
         import_button.setToolTip("Import images and videos (or drop them here)")
         import_button.clicked.connect(self.choose_and_import)
-        delete_button = QPushButton("Delete")
+        delete_button = QPushButton(icon("delete"), "Delete")
         delete_button.setToolTip("Remove the selected media and their annotations")
         delete_button.clicked.connect(self.delete_selected)
         buttons = QHBoxLayout()
@@ -164,7 +166,7 @@ class MediaBrowserDock(QDockWidget):
         self.filter_combo.setCurrentIndex(max(index, 0))
         self.counts_label.setText(
             f"{counts['annotated']} of {counts['media']} annotated"
-            f" · {counts['images']} images, {counts['videos']} videos"
+            f" · {plural(counts['images'], 'image')}, {plural(counts['videos'], 'video')}"
         )
 
     def set_filter(

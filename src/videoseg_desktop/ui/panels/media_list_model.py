@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaItem, MediaKind, MediaStatus
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.ui.panels.thumbnail_loader import ThumbnailLoader
 
 THUMB_SIZE = 96
@@ -65,7 +66,11 @@ class MediaListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(item)
         if role == Qt.ItemDataRole.ToolTipRole:
-            kind = f"video, {item.frame_count} frames" if item.kind is MediaKind.VIDEO else "image"
+            kind = (
+                f"video, {plural(item.frame_count, 'frame')}"
+                if item.kind is MediaKind.VIDEO
+                else "image"
+            )
             state = "annotated" if item.annotated else "not annotated"
             review = f"{item.status.value}{self._review_text(item, long=True)}"
             return f"{item.original_name}\n{item.width}×{item.height} {kind}\n{state}, {review}"

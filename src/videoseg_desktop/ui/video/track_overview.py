@@ -2,9 +2,11 @@
 
 Each row shows where the object has propagated masks (the label colour, fainter where a pixel
 column covers frames without a mask), its key frames in a lane on top (prompted or clicked:
-white, edited by hand: yellow, imported: cyan) its gaps (frames without a mask between its
+white, edited by hand: yellow, imported: cyan), its gaps (frames without a mask between its
 first and last masked frame: red) and, in a lane at the bottom, the frames flagged for review
-(magenta). The data comes from ``masks.frames_of``, ``prompts.frames`` and
+(magenta). Propagated masks older than a correction next to them, that no older key frame
+explains (a re-track cancelled after the correction), are stale: drawn grey and hatched until
+tracked again. The data comes from ``masks.frame_times``, ``prompts.frames`` and
 ``review.object_flags`` only, cached per object and refreshed on store events: no mask is ever
 decoded, so a 10,000-frame video paints as fast as a 10-frame one.
 """
@@ -33,6 +35,7 @@ STATE_NAMES = {NO_MASK: "no mask", PROPAGATED: "propagated", IMPORTED: "imported
 KEY_COLORS = {CLICKED: (255, 255, 255), EDITED: (255, 214, 10), IMPORTED: (79, 195, 247)}
 GAP_COLOR = (224, 83, 61)
 FLAG_COLOR = (236, 64, 255)  # magenta: no label colour or lane uses it
+STALE_COLOR = (150, 150, 150)
 ROW_BG = QColor(52, 55, 60)
 LABEL_W, RULER_H, ROW_H, ROW_GAP = 132, 22, 18, 4
 
@@ -47,16 +50,20 @@ class TrackRow:
     codes: np.ndarray  # int8, one per frame
     prompted: np.ndarray  # bool, one per frame
     flagged: np.ndarray | None = None  # bool, one per frame: flagged for review
+    stale: np.ndarray | None = None  # bool, one per frame: tracked before a later correction
 
     @classmethod
     def from_store(cls, project, obj, color: QColor, frame_count: int) -> TrackRow:
         codes = np.zeros(frame_count, dtype=np.int8)
-        rows = project.masks.frames_of(obj.id)
+        stale = np.zeros(frame_count, dtype=bool)
+        rows = project.masks.frame_times(obj.id)
         if rows:
-            frames = np.fromiter((f for f, _ in rows), np.int64, len(rows))
-            states = np.fromiter((CODES[s] for _, s in rows), np.int8, len(rows))
+            frames = np.fromiter((f for f, _, _ in rows), np.int64, len(rows))
+            states = np.fromiter((CODES[s] for _, s, _ in rows), np.int8, len(rows))
             inside = frames < frame_count
             codes[frames[inside]] = states[inside]
+            marked = stale_frames(frames, states, [t for _, _, t in rows])
+            stale[frames[inside & marked]] = True
         prompted = np.zeros(frame_count, dtype=bool)
         prompt_frames = [f for f in project.prompts.frames(obj.id) if f < frame_count]
         prompted[prompt_frames] = True
@@ -64,10 +71,12 @@ class TrackRow:
         flagged[[f.frame for f in project.review.object_flags(obj.id) if f.frame < frame_count]] = (
             True
         )
-        return cls(obj.id, obj.name, QColor(color), codes, prompted, flagged)
+        return cls(obj.id, obj.name, QColor(color), codes, prompted, flagged=flagged, stale=stale)
 
     def state_at(self, frame: int) -> str:
         state = STATE_NAMES[int(self.codes[frame])]
+        if self.stale is not None and self.stale[frame]:
+            state += " before a later correction (stale: track again)"
         if state == "no mask" and self.in_gap(frame):
             state = "gap (no mask)"
         state += ", prompts" if self.prompted[frame] else ""
@@ -78,6 +87,30 @@ class TrackRow:
     def in_gap(self, frame: int) -> bool:
         masked = np.flatnonzero(self.codes)
         return bool(len(masked)) and masked[0] < frame < masked[-1] and not self.codes[frame]
+
+
+def stale_frames(frames: np.ndarray, codes: np.ndarray, times: list[str]) -> np.ndarray:
+    """Which propagated masks predate a correction beside them (issue #12).
+
+    A propagated mask is explained by a neighbouring key frame (the nearest clicked, edited or
+    imported mask on either side) made before it: it was tracked from there. One with no such
+    neighbour but a newer one was tracked before that correction and never again: a re-track
+    cancelled (or not yet run) after the click. ``times`` are ISO timestamps, comparable as text.
+    """
+    frames, codes = np.asarray(frames), np.asarray(codes)
+    stamp = np.asarray(times, dtype=object)
+    is_key = codes != PROPAGATED
+    key_frames = frames[is_key]
+    stale = np.zeros(len(frames), dtype=bool)
+    if not len(key_frames):
+        return stale
+    key_times = stamp[is_key]
+    for i in np.flatnonzero(~is_key):
+        at = np.searchsorted(key_frames, frames[i])
+        neighbours = [key_times[j] for j in (at - 1, at) if 0 <= j < len(key_frames)]
+        explained = any(t <= stamp[i] for t in neighbours)
+        stale[i] = not explained and any(t > stamp[i] for t in neighbours)
+    return stale
 
 
 def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +133,13 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
     r, g, b = row.color.red(), row.color.green(), row.color.blue()
     alpha = np.where(coverage > 0, 90 + 165 * coverage, 0).astype(np.uint32)
     band[:] = (alpha << 24) | (r << 16) | (g << 8) | b
+    if row.stale is not None and row.stale.any():
+        stale = np.maximum.reduceat(row.stale.astype(np.int8), starts) > 0
+        hatch = (np.arange(width) // 3) % 2 == 0  # grey stripes: visible on any label colour
+        sr, sg, sb = STALE_COLOR
+        grey = (np.uint32(230) << 24) | (sr << 16) | (sg << 8) | sb
+        band[stale & hatch] = grey
+        band[stale & ~hatch] = (np.uint32(110) << 24) | (sr << 16) | (sg << 8) | sb
     gr, gg, gb = GAP_COLOR
     band[gap] = (np.uint32(200) << 24) | (gr << 16) | (gg << 8) | gb
 
