@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from videoseg_desktop.core.review_records import ReviewOutcome
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.ui.project.undo_commands import StoreCommand
 
 
@@ -29,10 +30,6 @@ class ReviewCommand(StoreCommand):
     def revert(self) -> None:
         if self.outcome is not None:
             self.project.review.undo(self.outcome)
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _text(outcome: ReviewOutcome) -> str:

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.statistics import ProjectStats, project_stats, write_stats_csv
-from videoseg_desktop.ui.review.review_commands import plural
 
 ANNOTATOR_COLUMNS = (  # field, heading
     ("user", "Annotator"),
