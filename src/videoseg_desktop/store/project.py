@@ -19,6 +19,7 @@ from videoseg_desktop.store.labels import LabelRepository
 from videoseg_desktop.store.leftovers import clean_leftovers, owner_tag
 from videoseg_desktop.store.lock import ProjectLock
 from videoseg_desktop.store.masks import MaskRepository
+from videoseg_desktop.store.batch_runs import BatchRunRepository
 from videoseg_desktop.store.media_guard import MediaGuard
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
@@ -111,6 +112,7 @@ class Project:
         self.review = ReviewRepository(self.db)
         self.effort = EffortRepository(self.db)
         self.prelabels = PrelabelRepository(self.db)
+        self.batch_runs = BatchRunRepository(self.db)
         self.media_guard = MediaGuard(self)
 
     def _connect(self, immutable: bool) -> Database:
