@@ -13,13 +13,13 @@ from videoseg_desktop.core.errors import ProjectError, StorageError
 from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.store.attributes import AttributeRepository
 from videoseg_desktop.store.authors import check_user, default_user
+from videoseg_desktop.store.batch_runs import BatchRunRepository
 from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.effort import ActivityTracker, EffortRepository
 from videoseg_desktop.store.labels import LabelRepository
 from videoseg_desktop.store.leftovers import clean_leftovers, owner_tag
 from videoseg_desktop.store.lock import ProjectLock
 from videoseg_desktop.store.masks import MaskRepository
-from videoseg_desktop.store.batch_runs import BatchRunRepository
 from videoseg_desktop.store.media_guard import MediaGuard
 from videoseg_desktop.store.media_repository import MediaRepository
 from videoseg_desktop.store.objects import ObjectRepository, PromptRepository
