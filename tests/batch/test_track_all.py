@@ -110,3 +110,13 @@ def test_copy_of_a_project_tracks_alike(tmp_path, random_checkpoint, capsys):
     assert track_all(project, random_checkpoint) == 0
     assert track_all(twin, random_checkpoint) == 0
     assert stored_masks(project) == stored_masks(twin)
+
+
+def test_an_unreachable_cluster_is_one_clear_line(tmp_path, capsys):
+    pytest.importorskip("ray")
+    project = two_video_project(tmp_path, frames=5)
+    capsys.readouterr()
+    code = main(["track", str(project), "--all", "--cluster", "127.0.0.1:9", "--image-size", "256"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "cannot reach the Ray cluster at 127.0.0.1:9" in err and "ray start --head" in err

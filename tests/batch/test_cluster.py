@@ -1,0 +1,108 @@
+"""Batch runs on a local Ray cluster of 2 worker processes: the same masks and ids as a local
+run, a killed worker's task retried elsewhere with nothing stored twice, media shipped."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cluster import CrashingTrackWorker, stored_masks, two_video_project
+from tests.helpers.tracking import one_torch_thread
+from videoseg_desktop.cli.main import main
+from videoseg_desktop.core.records import MaskSource
+
+ray = pytest.importorskip("ray")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    yield from one_torch_thread()  # Ray's workers run torch on one thread too (num_cpus=1)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local head with 2 CPUs: 2 worker processes; they import this checkout (and tests/)."""
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level="error",
+        log_to_driver=False,
+        runtime_env={"env_vars": env},
+    )
+    yield
+    ray.shutdown()
+
+
+def track_all(project: Path, checkpoint: Path, *extra: str) -> int:
+    model = ["--checkpoint", str(checkpoint), "--image-size", "256", "--device", "cpu"]
+    return main(["track", str(project), "--all", *model, "--json", "--user", "batch", *extra])
+
+
+def test_cluster_run_stores_what_a_local_run_stores(tmp_path, random_checkpoint, cluster, capsys):
+    project = two_video_project(tmp_path)
+    on_cluster, shipped = tmp_path / "on_cluster", tmp_path / "shipped"
+    shutil.copytree(project, on_cluster)
+    shutil.copytree(project, shipped)
+    capsys.readouterr()
+
+    assert track_all(project, random_checkpoint) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert track_all(on_cluster, random_checkpoint, "--cluster", "local", "--workers", "2") == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert remote["workers"] == 2 and remote["cluster"] == "local" and remote["errors"] == []
+    for key in ("tracked", "frames", "stored", "removed", "kept"):
+        assert remote[key] == local[key], key
+    expected = stored_masks(project)
+    assert any(v[0] == MaskSource.PROPAGATED for v in expected.values())
+    assert stored_masks(on_cluster) == expected  # same masks, same object ids, same scores
+
+    # Workers that cannot (or are told not to) read the driver's files get them shipped.
+    assert track_all(shipped, random_checkpoint, "--cluster", "local", "--ship-media") == 0
+    assert json.loads(capsys.readouterr().out)["shipped"] == 2
+    assert stored_masks(shipped) == expected
+
+    # Resume on the cluster: nothing left to do, nothing stored again.
+    assert track_all(on_cluster, random_checkpoint, "--cluster", "local") == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["videos"], again["done_before"]) == (0, 2)
+    assert stored_masks(on_cluster) == expected
+
+
+def test_a_killed_worker_s_task_is_retried_and_stored_once(tmp_path, random_checkpoint, cluster):
+    from videoseg_desktop.batch.executor import WorkerSpec
+    from videoseg_desktop.batch.ray_executor import RayExecutor
+    from videoseg_desktop.batch.track_batch import plan_track_all, run_track_batch
+    from videoseg_desktop.batch.track_work import ModelChoice
+    from videoseg_desktop.store import Project
+
+    project = two_video_project(tmp_path)
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin)
+    assert track_all(twin, random_checkpoint) == 0  # the reference: a local run
+
+    choice = ModelChoice("tiny", str(random_checkpoint), 256, "cpu", "fp32")
+    marker = tmp_path / "first-worker-died"
+    spec = WorkerSpec(CrashingTrackWorker, {"choice": choice, "marker": str(marker)})
+    model_id = "sam2.1_tiny@256"
+    with Project.open(project, user="batch") as p:
+        plan = plan_track_all(p, None, "both", model_id)
+        executor = RayExecutor("local", spec, workers=2)
+        try:
+            totals = run_track_batch(p, plan, executor, model_id)
+        finally:
+            executor.close()
+        runs = p.batch_runs.list("track")
+    assert marker.exists() and executor.stats.retried == 1
+    assert len(executor.stats.lost_workers) == 1
+    assert totals.errors == [] and totals.tracked == 2
+    stored = stored_masks(project)
+    assert stored == stored_masks(twin)
+    propagated = sum(1 for v in stored.values() if v[0] == MaskSource.PROPAGATED)
+    assert totals.stored == propagated == sum(r.stored for r in runs)
+    assert sorted(r.media_id for r in runs) == [1, 2]
