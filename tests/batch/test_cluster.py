@@ -27,7 +27,7 @@ def _one_torch_thread():
 @pytest.fixture(scope="module")
 def cluster():
     """A local head with 2 CPUs: 2 worker processes; they import this checkout (and tests/)."""
-    env = {"PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]), "HF_HUB_OFFLINE": "1"}
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -106,3 +106,63 @@ def test_a_killed_worker_s_task_is_retried_and_stored_once(tmp_path, random_chec
     propagated = sum(1 for v in stored.values() if v[0] == MaskSource.PROPAGATED)
     assert totals.stored == propagated == sum(r.stored for r in runs)
     assert sorted(r.media_id for r in runs) == [1, 2]
+
+
+def _shapes(t: int):
+    import numpy as np
+
+    im = np.full((90, 120, 3), 40, np.uint8)
+    im[20 + t : 50 + t, 10 + 2 * t : 40 + 2 * t] = (220, 60, 60)
+    im[50:80, 80 - t : 110 - t] = (60, 200, 90)
+    return im
+
+
+def _objects(folder: Path) -> list[tuple]:
+    from videoseg_desktop.store import Project
+
+    with Project.open(folder, read_only=True) as p:
+        return [
+            (o.id, o.media_id, o.name, o.label_id, o.state)
+            for m in p.media.list()
+            for o in p.objects.list(m.id)
+        ]
+
+
+def test_autolabel_on_the_cluster_makes_the_local_run_s_objects(
+    tmp_path, sam3_models_dir, cluster, capsys
+):
+    """Images, a video tracked by text and a video frame with an example box: the same
+    objects (ids, labels, states) and masks as a local run, stored in the local run's order."""
+    from PIL import Image
+
+    from tests.helpers.video import write_video
+
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"img{i}.png")
+        Image.fromarray(_shapes(3 * i)).save(paths[-1])
+    paths.append(write_video([_shapes(t) for t in range(6)], tmp_path / "clip.mp4"))
+    project = tmp_path / "proj"
+    assert main(["new", str(project)]) == 0
+    assert main(["import", str(project), *map(str, paths)]) == 0
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin)
+    capsys.readouterr()
+
+    def autolabel(folder: Path, *extra: str) -> dict:
+        args = ["autolabel", str(folder), "--model", "tiny3", "--threshold", "0.25"]
+        args += ["--device", "cpu", "--concept", "red car=car", "--concept", "=block"]
+        args += ["--exemplar", "4:2:10,20,40,50", "--json", *extra]
+        assert main(args) == 0
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    local = autolabel(project)
+    remote = autolabel(twin, "--cluster", "local", "--workers", "2")
+    assert remote["cluster"] == {"address": "local", "workers": 2, "retried": 0, "shipped": 0}
+    for key in ("runs", "images", "videos", "objects", "masks", "skipped_overlapping"):
+        assert remote[key] == local[key], key
+    assert local["objects"] > 0 and local["videos"] == 1
+    assert _objects(twin) == _objects(project)
+    assert stored_masks(twin) == stored_masks(project)
+    # Resumes like a local run: every run is done.
+    assert autolabel(twin, "--cluster", "local")["state"] == "nothing to do"

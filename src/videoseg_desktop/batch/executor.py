@@ -62,7 +62,7 @@ def _readable(path: Path, size: int) -> bool:
 class Task:
     """One media item's work: ``payload`` is what the worker's ``run`` receives."""
 
-    key: int  # the media id: results are matched to tasks by it
+    key: int  # the task's place in its batch (a media item may have more than one task)
     media: MediaRef
     payload: Any
 
@@ -154,6 +154,21 @@ class LocalExecutor:
 
     def close(self) -> None:
         self._worker = None
+
+
+def in_order(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+    """Outcomes in task order (keys 0, 1, 2...), holding back those that come early.
+
+    Storing in task order makes a batch's new object ids the same whatever the number of
+    workers and whichever finishes first; what is held back is plain results (RLEs)."""
+    waiting: dict[int, Outcome] = {}
+    nxt = 0
+    for outcome in outcomes:
+        waiting[outcome.task.key] = outcome
+        while nxt in waiting:
+            yield waiting.pop(nxt)
+            nxt += 1
+    yield from (waiting[k] for k in sorted(waiting))
 
 
 def read_media(task: Task) -> bytes:

@@ -147,7 +147,7 @@ class RayExecutor:
                 while queue and idle:
                     task, attempt = queue.popleft()
                     actor = idle.popleft()
-                    shipped = self._shipped.get(task.key)
+                    shipped = self._shipped.get(task.media.media_id)
                     if shipped is None and self.ship_media:
                         shipped = self._ship(task)
                     ref = actor.run.remote(task.media, task.payload, shipped)
@@ -171,7 +171,10 @@ class RayExecutor:
                 except RayTaskError as exc:
                     idle.append(actor)
                     cause = exc.cause
-                    if isinstance(cause, MediaUnreadable) and task.key not in self._shipped:
+                    if (
+                        isinstance(cause, MediaUnreadable)
+                        and task.media.media_id not in self._shipped
+                    ):
                         self._ship(task)
                         queue.appendleft((task, attempt))
                     elif isinstance(cause, VideoSegError):
@@ -180,7 +183,7 @@ class RayExecutor:
                         yield Outcome(task, error=f"worker error: {_line(cause or exc)}")
                     continue
                 idle.append(actor)
-                self._shipped.pop(task.key, None)
+                self._shipped.pop(task.media.media_id, None)
                 yield Outcome(task, result)
         finally:
             for ref in pending:
@@ -191,7 +194,7 @@ class RayExecutor:
                     ray.kill(actor)
 
     def _ship(self, task: Task):
-        ref = self._shipped[task.key] = self.ray.put(read_media(task))
+        ref = self._shipped[task.media.media_id] = self.ray.put(read_media(task))
         self.stats.shipped += 1
         return ref
 

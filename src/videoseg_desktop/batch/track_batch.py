@@ -156,7 +156,7 @@ def plan_track_all(
         path = project.media_path(item)
         ref = MediaRef(item.id, str(path), item.kind, path.stat().st_size)
         prints[item.id] = fingerprint
-        tasks.append(Task(item.id, ref, payload))
+        tasks.append(Task(len(tasks), ref, payload))
     return TrackPlan(tasks, done, empty, images, prints)
 
 
@@ -178,7 +178,7 @@ def store_track_result(
 
     def record() -> None:
         stored = writer.stored + len(writer._writes)
-        project.batch_runs.finish(task.key, COMMAND, model_id, fingerprint, stored)
+        project.batch_runs.finish(task.media.media_id, COMMAND, model_id, fingerprint, stored)
 
     writer.flush(also=record)
     return writer
@@ -210,7 +210,7 @@ def run_track_batch(
     totals = totals or BatchTotals()
     totals.errors = totals.errors if totals.errors is not None else []
     for n, outcome in enumerate(executor.run(plan.tasks), 1):
-        media = outcome.task.key
+        media = outcome.task.media.media_id
         if outcome.error is not None:
             totals.errors.append(f"media {media}: {outcome.error}")
         else:
