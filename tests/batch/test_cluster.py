@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cluster import CrashingTrackWorker, stored_masks, two_video_project
+from tests.helpers.cluster import (
+    CrashingTrackWorker,
+    NoSharedFolderTrackWorker,
+    stored_masks,
+    two_video_project,
+)
 from tests.helpers.tracking import one_torch_thread
 from videoseg_desktop.cli.main import main
 from videoseg_desktop.core.records import MaskSource
@@ -74,21 +79,16 @@ def test_cluster_run_stores_what_a_local_run_stores(tmp_path, random_checkpoint,
     assert stored_masks(on_cluster) == expected
 
 
-def test_a_killed_worker_s_task_is_retried_and_stored_once(tmp_path, random_checkpoint, cluster):
+def _run_with(project: Path, worker: type, **kwargs):
+    """The batch through a RayExecutor with a test worker class; (totals, stats, run records)."""
     from videoseg_desktop.batch.executor import WorkerSpec
     from videoseg_desktop.batch.ray_executor import RayExecutor
     from videoseg_desktop.batch.track_batch import plan_track_all, run_track_batch
     from videoseg_desktop.batch.track_work import ModelChoice
     from videoseg_desktop.store import Project
 
-    project = two_video_project(tmp_path)
-    twin = tmp_path / "twin"
-    shutil.copytree(project, twin)
-    assert track_all(twin, random_checkpoint) == 0  # the reference: a local run
-
-    choice = ModelChoice("tiny", str(random_checkpoint), 256, "cpu", "fp32")
-    marker = tmp_path / "first-worker-died"
-    spec = WorkerSpec(CrashingTrackWorker, {"choice": choice, "marker": str(marker)})
+    choice = ModelChoice("tiny", kwargs.pop("checkpoint"), 256, "cpu", "fp32")
+    spec = WorkerSpec(worker, {"choice": choice, **kwargs})
     model_id = "sam2.1_tiny@256"
     with Project.open(project, user="batch") as p:
         plan = plan_track_all(p, None, "both", model_id)
@@ -97,15 +97,39 @@ def test_a_killed_worker_s_task_is_retried_and_stored_once(tmp_path, random_chec
             totals = run_track_batch(p, plan, executor, model_id)
         finally:
             executor.close()
-        runs = p.batch_runs.list("track")
-    assert marker.exists() and executor.stats.retried == 1
-    assert len(executor.stats.lost_workers) == 1
+        return totals, executor.stats, p.batch_runs.list("track")
+
+
+def test_a_killed_worker_s_task_is_retried_and_stored_once(tmp_path, random_checkpoint, cluster):
+    project = two_video_project(tmp_path)
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin)
+    assert track_all(twin, random_checkpoint) == 0  # the reference: a local run
+
+    marker = tmp_path / "first-worker-died"
+    totals, stats, runs = _run_with(
+        project, CrashingTrackWorker, checkpoint=str(random_checkpoint), marker=str(marker)
+    )
+    assert marker.exists() and stats.retried == 1
+    assert len(stats.lost_workers) == 1
     assert totals.errors == [] and totals.tracked == 2
     stored = stored_masks(project)
     assert stored == stored_masks(twin)
     propagated = sum(1 for v in stored.values() if v[0] == MaskSource.PROPAGATED)
     assert totals.stored == propagated == sum(r.stored for r in runs)
     assert sorted(r.media_id for r in runs) == [1, 2]
+
+
+def test_workers_that_cannot_read_the_media_get_it_shipped(tmp_path, random_checkpoint, cluster):
+    project = two_video_project(tmp_path, frames=5)
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin)
+    assert track_all(twin, random_checkpoint) == 0
+    totals, stats, _ = _run_with(
+        project, NoSharedFolderTrackWorker, checkpoint=str(random_checkpoint)
+    )
+    assert totals.errors == [] and stats.shipped == 2 and stats.retried == 0
+    assert stored_masks(project) == stored_masks(twin)
 
 
 def _shapes(t: int):

@@ -80,3 +80,14 @@ class CrashingTrackWorker(TrackWorker):
             return super().run(media, payload, shipped)
         os.close(fd)
         os._exit(1)
+
+
+class NoSharedFolderTrackWorker(TrackWorker):
+    """A worker on a node that does not see the driver's files: it asks for them."""
+
+    def run(self, media, payload, shipped=None):
+        if shipped is None:
+            from videoseg_desktop.batch.executor import MediaUnreadable
+
+            raise MediaUnreadable(f"media {media.media_id}: not readable here")
+        return super().run(media, payload, shipped)

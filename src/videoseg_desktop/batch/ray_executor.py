@@ -120,6 +120,7 @@ class RayExecutor:
             num_cpus=spec.cpus, num_gpus=spec.gpus, max_restarts=0, max_task_retries=0
         )(spec.cls)
         self._shipped: dict[int, object] = {}  # media id -> object ref of its bytes
+        self._actors: list = []
 
     def _fitting_workers(self) -> int:
         if self.spec.gpus > 0:
@@ -139,8 +140,12 @@ class RayExecutor:
         from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 
         queue = deque((task, 1) for task in tasks)
-        idle = deque(self._new_actor() for _ in range(min(self.workers, len(queue))))
-        self.stats.workers = len(idle)
+        # Workers stay up between runs of this executor (their models loaded); new ones are
+        # started up to ``workers``, no more than there are tasks.
+        while len(self._actors) < min(self.workers, len(queue)):
+            self._actors.append(self._new_actor())
+        idle = deque(self._actors)
+        self.stats.workers = max(self.stats.workers, len(self._actors))
         pending: dict = {}  # object ref -> (task, attempt, actor)
         try:
             while queue or pending:
@@ -161,7 +166,9 @@ class RayExecutor:
                     self.stats.lost_workers.append(_line(exc))
                     with contextlib.suppress(Exception):
                         ray.kill(actor)
-                    idle.append(self._new_actor())
+                    replacement = self._new_actor()
+                    self._actors[self._actors.index(actor)] = replacement
+                    idle.append(replacement)
                     if attempt >= MAX_ATTEMPTS:
                         yield Outcome(task, error=f"its worker was lost {attempt} times")
                     else:
@@ -186,12 +193,13 @@ class RayExecutor:
                 self._shipped.pop(task.media.media_id, None)
                 yield Outcome(task, result)
         finally:
-            for ref in pending:
-                with contextlib.suppress(Exception):
-                    ray.cancel(ref, force=True)
-            for actor in list(idle) + [a for _, _, a in pending.values()]:
-                with contextlib.suppress(Exception):
-                    ray.kill(actor)
+            if pending:  # stopped early (Ctrl-C, an error): their work is not wanted
+                for ref, (_, _, actor) in pending.items():
+                    with contextlib.suppress(Exception):
+                        ray.cancel(ref, force=True)
+                    with contextlib.suppress(Exception):
+                        ray.kill(actor)
+                    self._actors.remove(actor)
 
     def _ship(self, task: Task):
         ref = self._shipped[task.media.media_id] = self.ray.put(read_media(task))
@@ -199,6 +207,10 @@ class RayExecutor:
         return ref
 
     def close(self) -> None:
+        for actor in self._actors:
+            with contextlib.suppress(Exception):
+                self.ray.kill(actor)
+        self._actors.clear()
         self._shipped.clear()
         disconnect()
 
