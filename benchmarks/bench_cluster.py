@@ -103,6 +103,11 @@ def track(project: Path, checkpoint: Path, image_size: int, cluster: str | None,
         "start_and_warm_up_s": round(warm - began, 2),
         "batch_s": round(done - warm, 2),
         "frames_per_s": round(totals.frames / (done - warm), 3),
+        # CPU the workers got: on a machine busy with other jobs, wall-clock scaling is capped
+        # by the spare cores, while frames per CPU-second shows what a worker costs.
+        "worker_cpu_s": round(totals.worker_cpu_s, 2),
+        "frames_per_worker_cpu_s": round(totals.frames / totals.worker_cpu_s, 3),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -178,7 +183,11 @@ def main() -> None:
 
     torch.set_num_threads(1)  # as each 1-CPU Ray worker runs it
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
-    report: dict = {"cpu_count": os.cpu_count(), "image_size": args.image_size}
+    report: dict = {
+        "cpu_count": os.cpu_count(),
+        "load_average_before": round(os.getloadavg()[0], 2),
+        "image_size": args.image_size,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         w, h = (int(v) for v in args.store_size.split("x"))

@@ -191,6 +191,7 @@ class BatchTotals:
     stored: int = 0
     removed: int = 0
     kept: int = 0
+    worker_cpu_s: float = 0.0
     errors: list[str] | None = None
 
 
@@ -222,6 +223,7 @@ def run_track_batch(
             totals.stored += writer.stored
             totals.removed += writer.removed
             totals.kept += writer.kept
+            totals.worker_cpu_s += outcome.result.cpu_s
         if on_video is not None:
             on_video(n, len(plan.tasks))
     return totals

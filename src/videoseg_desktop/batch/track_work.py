@@ -7,6 +7,7 @@ per tracked frame, each object's RLE (None where the object is gone) and its obj
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from videoseg_desktop.batch.executor import BaseWorker
@@ -37,6 +38,7 @@ class TrackedFrame:
 class TrackResult:
     frames: list[TrackedFrame]
     frames_done: int
+    cpu_s: float = 0.0  # the worker's CPU time for the task (how busy a cluster's workers are)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class TrackWorker(BaseWorker):
     def compute(self, frames, payload: TrackPayload) -> TrackResult:
         from videoseg_desktop.inference.video_session import VideoSession
 
+        began = time.process_time()
         engine = self.model()
         kept = dict(payload.kept)
         out: list[TrackedFrame] = []
@@ -96,7 +99,7 @@ class TrackWorker(BaseWorker):
                     start, payload.direction, None, list(obj_ids), on_frame=on_frame
                 )
                 done += outcome.frames_done
-        return TrackResult(out, done)
+        return TrackResult(out, done, time.process_time() - began)
 
 
 def add_conditioning(session, obj_id: int, entry: Conditioning, name: str | None = None) -> None:
