@@ -120,3 +120,31 @@ def test_an_unreachable_cluster_is_one_clear_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in err and "ray start --head" in err
+
+
+def test_ctrl_c_keeps_the_videos_stored_and_the_next_run_does_the_rest(
+    tmp_path, random_checkpoint, capsys, monkeypatch
+):
+    from videoseg_desktop.batch import track_batch
+
+    project = two_video_project(tmp_path, frames=5)
+    store = track_batch.store_track_result
+    calls = []
+
+    def store_then_stop(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while the second video's masks are stored
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(track_batch, "store_track_result", store_then_stop)
+    capsys.readouterr()
+    assert track_all(project, random_checkpoint) == 130
+    out, err = capsys.readouterr()
+    assert json.loads(out)["state"].startswith("interrupted") and "interrupted" in err
+    with Project.open(project, read_only=True) as p:
+        assert [r.media_id for r in p.batch_runs.list("track")] == [1]
+    monkeypatch.setattr(track_batch, "store_track_result", store)
+    assert track_all(project, random_checkpoint) == 0
+    rest = json.loads(capsys.readouterr().out)
+    assert (rest["videos"], rest["done_before"], rest["tracked"]) == (1, 1, 1)
