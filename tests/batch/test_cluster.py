@@ -190,3 +190,12 @@ def test_autolabel_on_the_cluster_makes_the_local_run_s_objects(
     assert stored_masks(twin) == stored_masks(project)
     # Resumes like a local run: every run is done.
     assert autolabel(twin, "--cluster", "local")["state"] == "nothing to do"
+
+
+def test_asking_for_gpus_the_cluster_lacks_is_one_line(tmp_path, cluster, capsys):
+    project = two_video_project(tmp_path, frames=5)
+    capsys.readouterr()
+    args = ["track", str(project), "--all", "--cluster", "local", "--gpus-per-worker", "1"]
+    assert main([*args, "--image-size", "256"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has 0 GPUs, a worker needs 1" in err

@@ -115,6 +115,11 @@ class RayExecutor:
         connect(address, local_cpus or workers)
         resources = ray.cluster_resources()
         self.resources = {k: resources.get(k, 0.0) for k in ("CPU", "GPU")}
+        if spec.gpus > self.resources["GPU"]:  # its actors would wait for a GPU forever
+            raise VideoSegError(
+                f"the Ray cluster has {self.resources['GPU']:g} GPUs, a worker needs "
+                f"{spec.gpus:g}; pass --gpus-per-worker 0 to run on its CPUs"
+            )
         self.workers = workers or self._fitting_workers()
         self._actor_class = ray.remote(
             num_cpus=spec.cpus, num_gpus=spec.gpus, max_restarts=0, max_task_retries=0
@@ -124,12 +129,7 @@ class RayExecutor:
 
     def _fitting_workers(self) -> int:
         if self.spec.gpus > 0:
-            count = int(self.resources["GPU"] // self.spec.gpus)
-            if count < 1:
-                raise VideoSegError(
-                    "the Ray cluster has no GPU; pass --gpus-per-worker 0 to run on its CPUs"
-                )
-            return count
+            return max(1, int(self.resources["GPU"] // self.spec.gpus))
         return max(1, int(self.resources["CPU"] // max(self.spec.cpus, 0.01)))
 
     def _new_actor(self):
