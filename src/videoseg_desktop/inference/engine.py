@@ -113,10 +113,7 @@ class SamEngine:
     @property
     def model_id(self) -> str:
         """What masks record as their model: ``sam2.1_tiny@1024``, ``my-finetune@1024``."""
-        official = model_for_config(self.config)
-        if official and (self.model_name == official or self.model_name.endswith(".yaml")):
-            return f"sam2.1_{official}@{self.image_size}"
-        return f"{self.model_name}@{self.image_size}"
+        return engine_model_id(self.model_name, self.image_size, self.config)
 
     def autocast(self):
         """The precision context every model call of this engine runs under."""
@@ -160,3 +157,12 @@ class SamEngine:
             info["cached_embeddings"] = len(self._image_session.cache)
             info["cached_embedding_bytes"] = self._image_session.cache.nbytes
         return info
+
+
+def engine_model_id(model: str, image_size: int, config: str | None = None) -> str:
+    """``SamEngine.model_id`` without loading the model (a batch driver plans with it)."""
+    config = config or config_for(model)
+    official = model_for_config(config)
+    if official and (model == official or model.endswith(".yaml")):
+        return f"sam2.1_{official}@{image_size}"
+    return f"{model}@{image_size}"

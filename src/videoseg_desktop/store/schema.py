@@ -224,7 +224,31 @@ CREATE TABLE prelabel_objects (
 CREATE INDEX prelabel_objects_by_object ON prelabel_objects(object_id);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V_REVIEW, _V_PRELABEL, _V_MEDIA_STAT]
+# Batch runs (`videoseg track --all`, on a Ray cluster or locally): one row per (media, command,
+# model) says that the run finished on these inputs (a fingerprint of what it started from), so a
+# resumed batch skips it; written in the transaction of the run's last batch of masks.
+_V_BATCH_RUNS = """
+CREATE TABLE batch_runs (
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    command TEXT NOT NULL,
+    model TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    stored INTEGER NOT NULL DEFAULT 0,
+    author TEXT,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (media_id, command, model)
+);
+"""
+
+MIGRATIONS: list[str] = [
+    _V1,
+    _V2,
+    _V3,
+    _V_REVIEW,
+    _V_PRELABEL,
+    _V_MEDIA_STAT,
+    _V_BATCH_RUNS,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
