@@ -106,7 +106,7 @@ def _report(args, summary: dict, began: float, state: str) -> None:
             f"track --all {state}: {plural(summary['tracked'], 'video')} tracked{where} "
             f"({plural(summary['frames'], 'frame')}, {plural(summary['stored'], 'mask')} "
             f"stored), {summary['done_before']} done before, "
-            f"{summary['without_objects']} without objects ({elapsed:.1f} s)"
+            f"{plural(summary['without_objects'], 'video')} with nothing to track ({elapsed:.1f} s)"
         )
     for line in summary["errors"]:
         print(f"videoseg: {line}", file=sys.stderr)
