@@ -114,13 +114,7 @@ def load_engine(args, project):
     """The engine the options of ``add_model_options`` ask for, else the project's defaults."""
     from videoseg_desktop.inference.engine import SamEngine
 
-    # The project's stored choices are checked like typed ones (store.settings): a shared project
-    # must not pick what gets loaded.
-    try:
-        model = args.model or project.settings.get("default_model") or "tiny"
-        size = args.image_size or int(project.settings.get("image_size") or 1024)
-    except ProjectError as exc:
-        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
+    model, size = engine_choice(args, project)
     return SamEngine.load(
         model=model,
         checkpoint=args.checkpoint,
@@ -128,6 +122,18 @@ def load_engine(args, project):
         device=args.device,
         precision=args.precision,
     )
+
+
+def engine_choice(args, project) -> tuple[str, int]:
+    """(model name, input size) from the options, else the project's settings."""
+    # The project's stored choices are checked like typed ones (store.settings): a shared project
+    # must not pick what gets loaded.
+    try:
+        model = args.model or project.settings.get("default_model") or "tiny"
+        size = args.image_size or int(project.settings.get("image_size") or 1024)
+    except ProjectError as exc:
+        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
+    return model, size
 
 
 def parse_point(text: str) -> Point:

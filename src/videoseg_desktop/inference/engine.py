@@ -104,10 +104,7 @@ class SamEngine:
     @property
     def model_id(self) -> str:
         """What masks record as their model: ``sam2.1_tiny@1024``, ``my-finetune@1024``."""
-        official = model_for_config(self.config)
-        if official and (self.model_name == official or self.model_name.endswith(".yaml")):
-            return f"sam2.1_{official}@{self.image_size}"
-        return f"{self.model_name}@{self.image_size}"
+        return model_id_for(self.model_name, self.image_size, self.config)
 
     def autocast(self):
         """The precision context every model call of this engine runs under."""
@@ -151,3 +148,13 @@ class SamEngine:
             info["cached_embeddings"] = len(self._image_session.cache)
             info["cached_embedding_bytes"] = self._image_session.cache.nbytes
         return info
+
+
+def model_id_for(model: str, image_size: int, config: str | None = None) -> str:
+    """The id masks of ``model`` at ``image_size`` record, known before loading it (a re-run
+    looks up what it did by this id)."""
+    config = config or config_for(model)
+    official = model_for_config(config)
+    if official and (model == official or model.endswith(".yaml")):
+        return f"sam2.1_{official}@{image_size}"
+    return f"{model}@{image_size}"
