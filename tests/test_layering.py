@@ -26,6 +26,7 @@ UI_ROOMS = {
     "annotation": {"canvas", "editing", "inference", "project"},
     "panels": {"canvas", "inference", "project"},
     "video": {"canvas", "inference", "panels", "project"},
+    "prelabel": {"inference", "project"},
 }
 QT_OK = {"ui", "app"}
 TORCH_OK = {"inference"}
