@@ -10,12 +10,13 @@ model. Accepting makes them normal objects; each accept/reject batch is one undo
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDialog, QDockWidget, QPushButton
 
 from videoseg_desktop.core.concepts import ConceptPrompt
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import ObjectState
 from videoseg_desktop.store.prelabel import PrelabelJob
+from videoseg_desktop.ui.prelabel.batch_runner import BatchRunner, PrelabelDialog
 from videoseg_desktop.ui.prelabel.find_all_jobs import FindAllAnswer, FindAllJob, exemplar
 from videoseg_desktop.ui.prelabel.find_all_panel import FindAllPanel
 from videoseg_desktop.ui.prelabel.suggestion_commands import (
@@ -51,6 +52,15 @@ class PrelabelStudio(QObject):
         self.accept_action = add(menu, "&Accept Suggestion", ["A"])
         self.reject_action = add(menu, "&Reject Suggestion", ["R"])
         self.accept_all_action = add(menu, "Accept &All Shown Suggestions", ["Shift+A"])
+        menu.addSeparator()
+        self.batch_action = add(menu, "Pre-label &Selection…", ["Ctrl+Shift+L"])
+        self.batch_action.triggered.connect(self.prelabel_selection)
+        button = QPushButton("Pre-label…")
+        button.setToolTip("Pre-label the selected items: a SAM 3 concept or a detector's boxes")
+        button.clicked.connect(self.prelabel_selection)
+        window.media_dock.add_button(button)
+        self.runner = BatchRunner(window)
+        self.runner.finished.connect(lambda _done: self.refresh())
         self.find_action.triggered.connect(self.find)
         self.accept_action.triggered.connect(lambda: self.decide(accept=True))
         self.reject_action.triggered.connect(lambda: self.decide(accept=False))
@@ -68,7 +78,7 @@ class PrelabelStudio(QObject):
         self.client.failed.connect(self._on_failed)
         window.sessionChanged.connect(self.set_session)
         edits = [self.find_action, self.accept_action, self.reject_action, self.accept_all_action]
-        window.read_only.watch(edits, [self.panel])
+        window.read_only.watch([*edits, self.batch_action], [self.panel, button])
 
     # -- session ---------------------------------------------------------------------------
     def set_session(self, session) -> None:
@@ -222,3 +232,30 @@ class PrelabelStudio(QObject):
     def _select_object(self, object_id: int) -> None:
         if self.session is not None and self.session.has_object(object_id):
             self.session.set_object(object_id)
+
+    # -- a selection -----------------------------------------------------------------------
+    def prelabel_selection(self) -> None:
+        s = self.session
+        if s is None or s.project.read_only or self.runner.running:
+            return
+        ids = self.window.media_dock.selected_ids() or ([s.media_id] if s.media else [])
+        if not ids:
+            return
+        label = s.label_by_id(s.label_id)
+        dialog = PrelabelDialog(self.window, len(ids), label.name if label else "")
+        self.dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            if dialog.uses_boxes():
+                path = dialog.path.text().strip()
+                if not path:
+                    raise VideoSegError("choose the file (or YOLO folder) with the boxes")
+                score = dialog.min_score.value() or None
+                self.runner.start_boxes(s, ids, path, dialog.format.currentText(), score)
+            else:
+                concept = ConceptPrompt(dialog.text.text(), dialog.label.text().strip() or None)
+                concept.label_name  # noqa: B018 - fail before the model
+                self.runner.start_concept(s, ids, concept, dialog.threshold.value(), self.model)
+        except VideoSegError as exc:
+            self.window.show_error(str(exc))
