@@ -37,7 +37,7 @@ class PrelabelStudio(QObject):
         super().__init__(window)
         self.window, self.client = window, window.client
         self.session = None
-        self.model = SAM3_MODEL
+        self.model: str | None = None  # None: the installed SAM 3 (see sam3_model)
         self.examples: list = []  # Exemplars on the current image
         self._waiting: set[int] = set()
         self.panel = FindAllPanel()
@@ -105,6 +105,16 @@ class PrelabelStudio(QObject):
         if label is not None:
             self.panel.text.setText(label.name)
 
+    def sam3_model(self) -> str:
+        """The official SAM 3 when installed, else the first imported one (else the official
+        name, whose absence the worker reports with the way to get it)."""
+        if self.model:
+            return self.model
+        from videoseg_desktop.inference.sam3_registry import list_sam3_models
+
+        installed = [m.name for m in list_sam3_models() if m.downloaded]
+        return installed[0] if installed else SAM3_MODEL
+
     # -- find ------------------------------------------------------------------------------
     def add_example(self, box, positive: bool) -> None:
         s = self.session
@@ -142,7 +152,7 @@ class PrelabelStudio(QObject):
             frame=s.frame,
             image=image,
             concept=concept,
-            model=self.model,
+            model=self.sam3_model(),
             device=self.client.config.device,
         )
         self._waiting.add(self.client.submit(job))
@@ -256,6 +266,8 @@ class PrelabelStudio(QObject):
             else:
                 concept = ConceptPrompt(dialog.text.text(), dialog.label.text().strip() or None)
                 concept.label_name  # noqa: B018 - fail before the model
-                self.runner.start_concept(s, ids, concept, dialog.threshold.value(), self.model)
+                self.runner.start_concept(
+                    s, ids, concept, dialog.threshold.value(), self.sam3_model()
+                )
         except VideoSegError as exc:
             self.window.show_error(str(exc))
