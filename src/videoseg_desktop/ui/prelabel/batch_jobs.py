@@ -173,7 +173,11 @@ class BoxesBatchJob(_BatchJob):
         sources = {s.item.id: s for s in self.media}
         problems = list(boxes.problems)
         if plan.unmatched:
-            problems.append(f"{len(plan.unmatched)} names in the file match no selected item")
+            n = len(plan.unmatched)
+            problems.append(
+                f"{n} name{'s' if n != 1 else ''} in the file match{'es' if n == 1 else ''} "
+                f"no selected item: {', '.join(plan.unmatched[:5])}"
+            )
         for n, job in enumerate(jobs):
             source = sources[job.media.id]
             if worker.cancel_requested():
