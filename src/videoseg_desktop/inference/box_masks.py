@@ -74,10 +74,22 @@ def _decode_boxes(session, embedding, boxes: Sequence[Box]) -> list[tuple[np.nda
             repeat_image=True,  # one image, B prompts (as SAM2ImagePredictor's batched boxes)
             high_res_features=list(embedding.high_res_feats),
         )
-        full = F.interpolate(
-            low_res[:, :1].float(), size=embedding.orig_hw, mode="bilinear", align_corners=False
-        )
-        masks = (full[:, 0] > 0).cpu().numpy()
+        # one mask at a time to full size: B full-size float maps at once cost more than they
+        # save on a CPU (32 x 2250x1500 x 4 bytes = 430 MB)
+        masks = [
+            (
+                F.interpolate(
+                    low_res[i : i + 1, :1].float(),
+                    size=embedding.orig_hw,
+                    mode="bilinear",
+                    align_corners=False,
+                )[0, 0]
+                > 0
+            )
+            .cpu()
+            .numpy()
+            for i in range(len(boxes))
+        ]
         scores = iou[:, 0].float().cpu().numpy()
     return [(masks[i], float(scores[i])) for i in range(len(boxes))]
 
