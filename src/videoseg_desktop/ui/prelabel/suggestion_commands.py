@@ -64,8 +64,10 @@ class StoreSuggestionsCommand(StoreCommand):
             else [snapshot(project, i) for i in project.prelabels.objects_of(old.id)]
         )
         writer = PrelabelWriter(project, self.job)
-        writer.begin()
-        writer.write_image(self.instances, self.frame or 0)
+        frame = self.frame or 0
+        video = self.job.media.frame_count > 1  # other frames' suggestions stay
+        writer.begin(only_frame=frame if video else None)
+        writer.write_image(self.instances, frame)
         alive = {o.id for o in project.objects.list(self.job.media.id)}
         self.replaced = [s for s in before if s[0].id not in alive]
         self.created = [snapshot(project, i) for i in writer.report.created]
