@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from videoseg_desktop.core.records import MaskSource, ObjectState
+from videoseg_desktop.ui.editing.edit_prompts import click_mask_prompt
 
 FIND_TIMEOUT_MS = 120_000  # the tiny SAM 3 loads in the worker on the first search
 
@@ -67,6 +68,9 @@ def test_find_all_suggests_filters_live_and_is_decided_by_keyboard(driver, sam3_
     before = stack.index()
     driver.key(Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
     assert stack.index() == before + 1 and _suggested(driver) == []
+    # a click on an accepted one refines its auto mask (the mask goes in as SAM 2.1's prompt)
+    prompt = click_mask_prompt(driver.project, found[0].id, 0)
+    assert prompt is not None and prompt.sum() == driver.project.masks.get(found[0].id, 0).area
     stack.undo()
     assert len(_suggested(driver)) == len(found)
 
