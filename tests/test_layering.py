@@ -30,6 +30,7 @@ UI_ROOMS = {
     "panels": {"canvas", "inference", "project", "theme"},
     "video": {"canvas", "inference", "panels", "project", "theme"},
     "review": {"project", "theme"},
+    "prelabel": {"inference", "project", "theme"},
 }
 QT_OK = {"ui", "app"}
 TORCH_OK = {"inference"}

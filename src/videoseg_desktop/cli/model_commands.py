@@ -122,13 +122,7 @@ def load_engine(args, project):
     """The engine the options of ``add_model_options`` ask for, else the project's defaults."""
     from videoseg_desktop.inference.engine import SamEngine
 
-    # The project's stored choices are checked like typed ones (store.settings): a shared project
-    # must not pick what gets loaded.
-    try:
-        model = args.model or project.settings.get("default_model") or "tiny"
-        size = args.image_size or project.settings.get("image_size") or "auto"
-    except ProjectError as exc:
-        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
+    model, size = engine_choice(args, project)
     return SamEngine.load(
         model=model,
         checkpoint=args.checkpoint,
@@ -136,6 +130,26 @@ def load_engine(args, project):
         device=args.device,
         precision=args.precision,
     )
+
+
+def engine_choice(args, project, resolve: bool = False) -> tuple[str, int | str]:
+    """(model name, input size) from the options, else the project's settings.
+
+    The size may be "auto" (chosen from the device when the model loads); ``resolve`` turns it
+    into the number now, for a run that must know its model id before loading the model.
+    """
+    # The project's stored choices are checked like typed ones (store.settings): a shared project
+    # must not pick what gets loaded.
+    try:
+        model = args.model or project.settings.get("default_model") or "tiny"
+        size = args.image_size or project.settings.get("image_size") or "auto"
+    except ProjectError as exc:
+        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
+    if resolve:
+        from videoseg_desktop.inference.device import choose_device, resolve_image_size
+
+        size = resolve_image_size(size, choose_device(args.device))
+    return model, size
 
 
 def parse_point(text: str) -> Point:

@@ -13,7 +13,8 @@ import time
 
 from videoseg_desktop.cli.cluster_options import check_cluster_options, make_executor
 from videoseg_desktop.cli.common import ProgressLine, open_for_writing
-from videoseg_desktop.core.errors import ProjectError, VideoSegError
+from videoseg_desktop.cli.model_commands import engine_choice
+from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.text import plural
 
 
@@ -21,8 +22,7 @@ def cmd_track_all(args) -> int:
     from videoseg_desktop.batch.executor import WorkerSpec
     from videoseg_desktop.batch.track_batch import BatchTotals, plan_track_all, run_track_batch
     from videoseg_desktop.batch.track_work import ModelChoice, TrackWorker
-    from videoseg_desktop.inference.device import check_image_size
-    from videoseg_desktop.inference.engine import engine_model_id
+    from videoseg_desktop.inference.engine import model_id_for
 
     if args.media_id is not None:
         raise VideoSegError("--all tracks every video: choose some with --media, not MEDIA_ID")
@@ -31,13 +31,8 @@ def cmd_track_all(args) -> int:
             raise VideoSegError(f"{name} is for one video; --all tracks each from its objects")
     check_cluster_options(args)
     with open_for_writing(args, "track") as project:
-        try:
-            model = args.model or project.settings.get("default_model") or "tiny"
-            size = args.image_size or int(project.settings.get("image_size") or 1024)
-        except ProjectError as exc:
-            raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
-        size = check_image_size(size)
-        model_id = engine_model_id(model, size)
+        model, size = engine_choice(args, project, resolve=True)
+        model_id = model_id_for(model, size)
         plan = plan_track_all(project, args.media, args.direction, model_id, args.redo)
         choice = ModelChoice(
             model,

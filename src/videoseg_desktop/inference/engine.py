@@ -113,7 +113,7 @@ class SamEngine:
     @property
     def model_id(self) -> str:
         """What masks record as their model: ``sam2.1_tiny@1024``, ``my-finetune@1024``."""
-        return engine_model_id(self.model_name, self.image_size, self.config)
+        return model_id_for(self.model_name, self.image_size, self.config)
 
     def autocast(self):
         """The precision context every model call of this engine runs under."""
@@ -159,8 +159,9 @@ class SamEngine:
         return info
 
 
-def engine_model_id(model: str, image_size: int, config: str | None = None) -> str:
-    """``SamEngine.model_id`` without loading the model (a batch driver plans with it)."""
+def model_id_for(model: str, image_size: int, config: str | None = None) -> str:
+    """The id masks of ``model`` at ``image_size`` record, known before loading it (a re-run
+    looks up what it did by this id)."""
     config = config or config_for(model)
     official = model_for_config(config)
     if official and (model == official or model.endswith(".yaml")):

@@ -41,6 +41,7 @@ from videoseg_desktop.ui.panels.label_panel import LabelPanel
 from videoseg_desktop.ui.panels.media_browser_dock import MediaBrowserDock, dropped_paths
 from videoseg_desktop.ui.panels.model_panel import ModelPanel
 from videoseg_desktop.ui.panels.object_list_panel import ObjectListPanel
+from videoseg_desktop.ui.prelabel.prelabel_studio import PrelabelStudio
 from videoseg_desktop.ui.project import project_actions
 from videoseg_desktop.ui.project.project_session import ProjectSession
 from videoseg_desktop.ui.project.read_only import ReadOnlyGuard, offer_read_only, window_title
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.review = ReviewMode.install(self)  # review queue, accept/reject, workflow states
         self.activity = ActivityMonitor(self)  # active time per media item, for the statistics
         self._session_views.append(self.activity)
+        self.prelabel = PrelabelStudio.install(self)  # SAM 3 "Find all", suggestions
         self._watch_edits()
         self.show_start_page()
 

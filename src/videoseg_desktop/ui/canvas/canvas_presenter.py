@@ -129,7 +129,8 @@ class CanvasPresenter(QObject):
 
     def _apply_visibility(self) -> None:
         for object_id in self.canvas.overlays:
-            self.canvas.set_overlay_visible(object_id, object_id not in self.session.hidden)
+            hidden = object_id in self.session.hidden or object_id in self.session.filtered
+            self.canvas.set_overlay_visible(object_id, not hidden)
         self.refresh_prompts()
 
     # -- prompts ---------------------------------------------------------------------------

@@ -101,7 +101,7 @@ class MediaBrowserDock(QDockWidget):
         delete_button = QPushButton(icon("delete"), "Delete")
         delete_button.setToolTip("Remove the selected media and their annotations")
         delete_button.clicked.connect(self.delete_selected)
-        buttons = QHBoxLayout()
+        buttons = self._buttons = QHBoxLayout()
         buttons.addWidget(import_button)
         buttons.addWidget(delete_button)
         body = QWidget()
@@ -244,6 +244,10 @@ class MediaBrowserDock(QDockWidget):
         summary = import_files(self.session.project, paths, self)
         if self.session.media_id == NONE and summary.first_added_id is not None:
             self.session.set_media(summary.first_added_id)
+
+    def add_button(self, button: QPushButton) -> None:
+        """A button acting on the selection, from a feature plugged in (pre-labelling)."""
+        self._buttons.addWidget(button)
 
     def selected_ids(self) -> list[int]:
         return [i.data(MediaIdRole) for i in self.view.selectionModel().selectedIndexes()]

@@ -40,6 +40,7 @@ class ProjectSession(QObject):
         self.object_id = NONE
         self.label_id = NONE
         self.hidden: set[int] = set()
+        self.filtered: set[int] = set()
         # The playhead is moving (playback, scrubbing): skip work that pays off on a still frame.
         self.moving = False
         self._media: MediaItem | None = None
@@ -146,6 +147,14 @@ class ProjectSession(QObject):
             return
         (self.hidden.add if hidden else self.hidden.discard)(object_id)
         self._save("hidden_objects", json.dumps(sorted(self.hidden)))
+        self.visibilityChanged.emit()
+
+    def set_filtered(self, object_ids: set[int]) -> None:
+        """Objects a view filter hides for now (suggestions under the score threshold); not
+        saved, unlike ``hidden``."""
+        if set(object_ids) == self.filtered:
+            return
+        self.filtered = set(object_ids)
         self.visibilityChanged.emit()
 
     def _save(self, key: str, value) -> None:
