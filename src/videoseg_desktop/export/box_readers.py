@@ -20,6 +20,7 @@ from videoseg_desktop.core.limits import (
     MAX_YAML_BYTES,
     MAX_YOLO_LABEL_FILE_BYTES,
 )
+from videoseg_desktop.core.text import size_text
 from videoseg_desktop.export.coco_reader import annotations_file, read_categories
 from videoseg_desktop.export.dataset import require
 from videoseg_desktop.export.validation import AnnotationBudget, check_text
@@ -154,7 +155,7 @@ def read_classes_txt(path: Path) -> list[str]:
     """``classes.txt``: one class name a line, class 0 first."""
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
-            raise ExportError(f"{path} is larger than {MAX_YAML_BYTES // 1024} KiB")
+            raise ExportError(f"{path} is larger than {size_text(MAX_YAML_BYTES)}")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(f"cannot read {path}: {exc}") from None
@@ -289,7 +290,7 @@ def _lines(path: Path, limit: int, result: BoxFile, sep: str | None = None):
     """(line number, fields) of a text file, read line by line within ``limit`` bytes."""
     try:
         if path.stat().st_size > limit:
-            raise ExportError(f"{path} is larger than {limit // 2**20} MiB; refused")
+            raise ExportError(f"{path} is larger than {size_text(limit)}; refused")
         with open(path, encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
                 if len(line) > 4096:
