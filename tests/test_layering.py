@@ -14,24 +14,31 @@ ALLOWED = {
     "store": {"core", "media"},
     "export": {"core", "media", "store"},
     "inference": {"core", "media"},
+    # Batch runs: workers run inference, the driver stores (docs/adr/0014).
+    "batch": {"core", "media", "store", "inference"},
 }
 # Which rooms of ui/ each room may import (ui/'s top-level modules, main_window and friends, wire
 # them together and may import any). A new room gets an entry here; a cycle is a design smell.
 UI_ROOMS = {
-    "inference": set(),
-    "dialogs": {"inference"},
-    "project": {"dialogs"},
-    "canvas": {"project"},
-    "editing": {"canvas", "project"},
-    "annotation": {"canvas", "editing", "inference", "project"},
-    "panels": {"canvas", "inference", "project"},
-    "video": {"canvas", "inference", "panels", "project"},
-    "team": set(),  # File > Team talks to the store only
+    "theme": set(),  # icons and field behaviour: every room may use it
+    "inference": {"theme"},
+    "dialogs": {"inference", "theme"},
+    "project": {"dialogs", "theme"},
+    "canvas": {"project", "theme"},
+    "editing": {"canvas", "project", "theme"},
+    "annotation": {"canvas", "editing", "inference", "project", "theme"},
+    "panels": {"canvas", "inference", "project", "theme"},
+    "video": {"canvas", "inference", "panels", "project", "theme"},
+    "review": {"project", "theme"},
+    "prelabel": {"inference", "project", "theme"},
+    "team": {"theme"},  # File > Team talks to the store only
 }
 QT_OK = {"ui", "app"}
 TORCH_OK = {"inference"}
 # Model libraries: slow to import, and only the engine needs them.
 HEAVY = {"torch", "sam2", "torchvision", "transformers", "huggingface_hub", "safetensors"}
+# Ray (the optional 'cluster' extra) is imported by one module, and only on --cluster.
+RAY_OK = {"batch/ray_executor.py"}
 
 
 def _layer(path: Path) -> str:
@@ -63,6 +70,8 @@ def _violations() -> list[str]:
                 found.append(f"{path.relative_to(PACKAGE)} imports PySide6")
             if top in HEAVY and layer not in TORCH_OK:
                 found.append(f"{path.relative_to(PACKAGE)} imports {top}")
+            if top == "ray" and path.relative_to(PACKAGE).as_posix() not in RAY_OK:
+                found.append(f"{path.relative_to(PACKAGE)} imports ray")
             if name.startswith("videoseg_desktop.") and layer in ALLOWED:
                 target = name.split(".")[1]
                 if target != layer and target not in ALLOWED[layer]:
@@ -112,12 +121,13 @@ def test_ui_rooms_checker_catches_a_violation():
 
 def test_checker_catches_a_violation(tmp_path, monkeypatch):
     bad = PACKAGE / "core" / "_layering_probe.py"
-    bad.write_text("import torch\nfrom videoseg_desktop.store import project\n")
+    bad.write_text("import torch\nimport ray\nfrom videoseg_desktop.store import project\n")
     try:
         found = _violations()
     finally:
         bad.unlink()
     assert any("imports torch" in v for v in found)
+    assert any("imports ray" in v for v in found)
     assert any("imports videoseg_desktop.store" in v for v in found)
 
 
@@ -127,8 +137,9 @@ def test_cli_and_non_model_packages_import_without_torch():
 
     code = (
         "import sys, videoseg_desktop.cli.main, videoseg_desktop.store, videoseg_desktop.media, "
-        "videoseg_desktop.export, videoseg_desktop.inference;"
-        "bad=[m for m in ('torch','sam2','PySide6','transformers','huggingface_hub') if m in sys.modules];"
+        "videoseg_desktop.export, videoseg_desktop.inference, videoseg_desktop.batch.track_batch, "
+        "videoseg_desktop.cli.track_all, videoseg_desktop.cli.cluster_options;"
+        "bad=[m for m in ('torch','sam2','PySide6','transformers','huggingface_hub','ray') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

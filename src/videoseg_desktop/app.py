@@ -23,7 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("path", nargs="?", help="project folder or project.vseg to open")
     parser.add_argument("--model", help="model name (tiny, small, base_plus, large or imported)")
     parser.add_argument("--checkpoint", help="use the weights in this checkpoint file")
-    parser.add_argument("--image-size", type=int, choices=(256, 512, 1024), help="model input size")
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        choices=(256, 512, 1024),
+        help="model input size (default: 512 on a CPU, 1024 on a GPU, or your last choice)",
+    )
     parser.add_argument("--device", help="cuda, cuda:N, mps or cpu (default: best available)")
     parser.add_argument(
         "--new-instance", action="store_true", help="do not hand PATH to a running window"
@@ -32,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     # For the installer's CI: open PATH, check the window shows it, exit 0 (or 1).
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def hands_off(args: argparse.Namespace) -> bool:
+    """Whether this launch talks to a running instance of the same user and desktop session.
+
+    Never for a smoke test: handed off, it would exit 0 having checked nothing, and a later launch
+    could be handed to it as it exits.
+    """
+    return not (args.new_instance or args.smoke_test)
 
 
 def _icon_dirs() -> list[Path]:
@@ -116,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     path = str(Path(args.path).expanduser().absolute()) if args.path else None
 
     server = None
-    if not args.new_instance:
+    if hands_off(args):
         running = forward_to_running_instance([path] if path else [])
         if running and path:
             return 0  # the running instance opens it in a new window

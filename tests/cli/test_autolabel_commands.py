@@ -93,6 +93,23 @@ def test_media_selection_accept_and_exemplars(project, capsys):
         assert p.objects.list(1) == []
         assert {o.state for o in p.objects.list(2)} <= {ObjectState.NORMAL}
         assert len(p.prelabels.list(2)) == 1
+        accepted = p.objects.counts()["masks"]
+    assert main(["info", str(project), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["masks_by_source"]["auto"] == accepted > 0
+    assert info["masks_by_source"]["clicked"] == 0
+    assert info["auto_masks"] == {"accepted": accepted, "not_accepted": 0}
+    assert info["objects_by_state"]["suggested"] == 0
+
+
+def test_info_tells_suggested_from_accepted(project, capsys):
+    out = _run(project, "--concept", "red car=car", "--media", "1", capsys=capsys)
+    assert main(["info", str(project), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["objects_by_state"]["suggested"] == out["objects"] > 0
+    assert info["masks_by_source"]["auto"] == info["auto_masks"]["not_accepted"] == out["masks"]
+    assert main(["info", str(project)]) == 0
+    assert f"auto {out['masks']}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ def test_help_for_each_command(capsys):
 def test_export_each_format_prints_a_one_line_summary(project_dir, tmp_path, capsys):
     assert main(["export", str(project_dir), "--format", "coco", "--copy-images"]) == 0
     out, _ = _out(capsys)
-    assert out.count("\n") == 1 and out.startswith("exported coco: 2 files, 1 images, 0 videos")
+    assert out.count("\n") == 1 and out.startswith("exported coco: 2 files, 1 image, 0 videos")
     (coco_dir,) = (project_dir / "exports").glob("coco-*")
     assert (coco_dir / "images" / "photo.png").is_file()
 
@@ -70,9 +70,7 @@ def test_export_each_format_prints_a_one_line_summary(project_dir, tmp_path, cap
         main(["export", str(project_dir), "--format", "ytvis", "--out", str(tmp_path / "yt")]) == 0
     )
     out, _ = _out(capsys)
-    assert (
-        "1 videos, 1 objects, 6 masks" in out and (tmp_path / "yt" / "annotations.json").is_file()
-    )
+    assert "1 video, 1 object, 6 masks" in out and (tmp_path / "yt" / "annotations.json").is_file()
 
     assert main(["export", str(project_dir), "--format", "davis", "--zip"]) == 0
     out, _ = _out(capsys)
@@ -85,12 +83,12 @@ def test_export_each_format_prints_a_one_line_summary(project_dir, tmp_path, cap
     argv = ["export", str(project_dir), "--format", "yolo", "--labels", "cat", "--media", "1"]
     assert main(argv) == 0
     out, err = _out(capsys)
-    assert "1 images" in out and "holes" in err  # the lossy-polygon warning goes to stderr
+    assert "1 image," in out and "holes" in err  # the lossy-polygon warning goes to stderr
 
     argv = ["export", str(project_dir), "--format", "coco", "--frames-as-images", "--polygons"]
     assert main(argv) == 0
     out, _ = _out(capsys)
-    assert "7 images, 1 videos, 2 objects, 7 masks" in out
+    assert "7 images, 1 video, 2 objects, 7 masks" in out
 
 
 def test_import_annotations_and_eval(project_dir, tmp_path, capsys):
@@ -112,9 +110,7 @@ def test_import_annotations_and_eval(project_dir, tmp_path, capsys):
     fresh = str(tmp_path / "fresh")
     assert main(["import-annotations", fresh, "--format", "coco", str(tmp_path / "co")]) == 0
     out, _ = _out(capsys)
-    assert (
-        out.strip() == "imported coco: 1 objects, 1 masks on 1 images and 0 videos; new labels: cat"
-    )
+    assert out.strip() == "imported coco: 1 object, 1 mask on 1 image and 0 videos; new labels: cat"
     argv = [
         "import-annotations",
         fresh,
@@ -126,7 +122,7 @@ def test_import_annotations_and_eval(project_dir, tmp_path, capsys):
     ]
     assert main(argv) == 0
     out, _ = _out(capsys)
-    assert "1 objects, 6 masks on 0 images and 1 videos; new labels: car" in out
+    assert "1 object, 6 masks on 0 images and 1 video; new labels: car" in out
     with Project.open(fresh, read_only=True) as project:
         assert project.objects.counts() == {"objects": 2, "masks": 7}
 

@@ -40,7 +40,7 @@ def test_yolo_export_and_import_round_trip_one_object_per_object(tmp_path, capsy
     assert main(["import", str(tmp_path / "b"), str(out_dir / "images" / "shot.png")]) == 0
     argv = ["import-annotations", str(tmp_path / "b"), "--format", "yolo", str(out_dir)]
     assert main(argv) == 0
-    assert "1 objects" in capsys.readouterr().out
+    assert "1 object," in capsys.readouterr().out
     with Project.open(tmp_path / "b") as project:
         (item,) = project.media.list()
         (obj,) = project.objects.list(item.id)
@@ -63,4 +63,4 @@ def test_eval_with_a_missing_prediction_frame(tmp_path, capsys):
     out, err = capsys.readouterr()
     report = json.loads(out)
     assert report["summary"]["J"]["mean"] == 0.8 and report["summary"]["F"]["mean"] == 0.8
-    assert "1 of 5 ground-truth frames have no prediction (00001)" in err
+    assert "1 of the 5 ground-truth frames has no prediction (00001)" in err

@@ -240,3 +240,13 @@ def test_sam3_models_are_listed_and_folders_imported(models_dir, sam3_folder, ca
     assert "mine\t21.7 MiB\tyes (imported)" in capsys.readouterr().out
     assert main(["models", "import", str(sam3_folder), "--config", "tiny"]) == 1
     assert "--config is for SAM 2.1" in capsys.readouterr().err
+
+
+def test_segment_with_the_int8_encoder(project, random_checkpoint, capsys):
+    capsys.readouterr()
+    assert _segment(project, random_checkpoint, "1", "--object", "int8-car", "--label", "vehicle",
+                    "--point", "200,150", "--precision", "int8") == 0  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert report["object"] == "int8-car" and report["area"] > 0
+    with Project.open(project, read_only=True) as p:
+        assert p.masks.get(report["object_id"], 0) is not None

@@ -42,7 +42,7 @@ def _run(capsys, *args) -> tuple[int, str, str]:
 
 def test_review_lists_the_queue_as_text_and_json(project, capsys):
     code, out, err = _run(capsys, "review", project)
-    assert code == 0 and "3 item(s)" in err
+    assert code == 0 and "3 items" in err
     lines = out.splitlines()
     assert lines[0] == "media\tframes\tobject\treasons\tscore\tdetail"
     assert lines[1].startswith("1\t9-10\tcar\tdrift\t0.950\t")
@@ -62,9 +62,9 @@ def test_review_lists_the_queue_as_text_and_json(project, capsys):
 def test_accept_and_reject_record_the_reviewer(project, capsys):
     code, out, _ = _run(capsys, "review", project, "accept", "--media", "1", "--object", "car",
                         "--frames", "9-10", "--comment", "fine", "--user", "bob")  # fmt: skip
-    assert code == 0 and out.strip() == "accepted: 2 mask(s) of media 1"
+    assert code == 0 and out.strip() == "accepted: 2 masks of media 1"
     code, out, _ = _run(capsys, "review", project, "reject", "--media", "1", "--object", "pre")
-    assert code == 0 and "removed empty object(s): pre" in out
+    assert code == 0 and "removed empty object: pre" in out
     code, out, _ = _run(capsys, "review", project, "reject", "--media", "2", "--comment", "redo")
     assert code == 0 and "needs-changes" in out
     with Project.open(project, read_only=True) as p:

@@ -149,7 +149,7 @@ def test_missing_prediction_frames_count_as_empty_and_shift_nothing(tmp_path, gt
         assert obj.F["mean"] == pytest.approx(expected), (layout, gap, obj.object_id)
     if layout != "davis root with JPEGImages":  # there the JPEG frames already number the PNGs
         warning = next(w for w in report.warnings if "no prediction" in w)
-        assert f"{len(missing)} of {N} ground-truth frames" in warning
+        assert f"{len(missing)} of the {N} ground-truth frames" in warning
         assert all(f"{f:05d}" in warning for f in missing)
 
 

@@ -86,3 +86,27 @@ def test_cpu_description_has_a_name_and_resident_memory():
     info = dev.describe_device("cpu")
     assert info["device"] == "cpu" and info["name"].startswith("CPU")
     assert info["process_rss_bytes"] > 10_000_000
+
+
+def test_auto_input_size_is_512_on_a_cpu_and_1024_on_a_gpu():
+    assert dev.resolve_image_size("auto", "cpu") == 512
+    assert dev.resolve_image_size(None, "cpu") == 512
+    assert dev.resolve_image_size("auto", "cuda:1") == 1024
+    assert dev.resolve_image_size("auto", "mps") == 1024
+    assert dev.resolve_image_size(256, "cuda") == 256  # a choice is kept
+    assert dev.resolve_image_size("1024", "cpu") == 1024  # as a project stores it
+    with pytest.raises(ModelError, match="use auto or 256"):
+        dev.resolve_image_size("automatic", "cpu")
+
+
+def test_an_engine_loaded_at_auto_size_on_the_cpu_runs_at_512(random_checkpoint):
+    from videoseg_desktop.inference.engine import SamEngine
+
+    engine = SamEngine.load("tiny", random_checkpoint, image_size="auto", device="cpu")
+    assert engine.image_size == 512 and engine.model_id == "sam2.1_tiny@512"
+
+
+def test_int8_is_for_the_cpu_only():
+    assert dev.resolve_precision("cpu", "int8") == "int8"
+    with pytest.raises(ModelError, match="CPU only"):
+        dev.resolve_precision("cuda", "int8")

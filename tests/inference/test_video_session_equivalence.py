@@ -242,3 +242,66 @@ def test_second_object_added_after_tracking(
         _report("object 2 of 2", *compare_tracks(latest[2], stock_both["results"], 2, range(n)))
         assert session.remove_object(1)
         assert session.object_ids == [2]
+
+
+# Extra objects for the batched test: random weights segment any region, so boxes on the
+# background give real, different masks.
+PROMPT_BG_LEFT = ([Point(150, 120)], Box(50, 50, 250, 200))
+PROMPT_BG_RIGHT = ([], Box(600, 250, 800, 450))
+PROMPT_BG_LOW = ([Point(200, 400)], Box(100, 330, 330, 470))
+MIN_IOU_BATCHED = 0.999
+
+
+def test_batched_objects_equal_stock_per_object(
+    ours_predictor, stock, clip, jpeg_folder, frame_tensors, tmp_path, monkeypatch
+):
+    """Four objects (two on frame 0, two joining on frame 15) and a correction on frame 25.
+
+    Ours tracks same-layout objects in one batch per frame; stock tracks each object alone.
+    Every object on every frame of every pass must match stock (IoU >= 0.999).
+    """
+    n = len(clip)
+    scenario = [  # (objects and their prompts, start frame of the propagation that follows)
+        ({1: (0, PROMPT_0), 2: (0, PROMPT_BG_LEFT)}, 0),
+        ({3: (15, PROMPT_BG_RIGHT), 4: (15, PROMPT_BG_LOW)}, 15),
+        ({2: (25, ([Point(150, 120, positive=False), Point(420, 200)], None))}, 25),
+    ]
+    state = stock_state(stock, jpeg_folder, frame_tensors)
+    stock_passes = []
+    for prompts, start in scenario:
+        for obj_id, (frame, prompt) in prompts.items():
+            _stock_prompt(stock, state, frame, obj_id, prompt)
+        stock_passes.append(stock_propagate(stock, state, start_frame_idx=start))
+
+    batch_sizes = []
+    run_frame = ours_predictor._run_single_frame_inference
+
+    def spy(**kwargs):
+        batch_sizes.append(kwargs["batch_size"])
+        return run_frame(**kwargs)
+
+    monkeypatch.setattr(ours_predictor, "_run_single_frame_inference", spy)
+    worst_iou, worst_diff = 1.0, 0.0
+    with VideoSession(ours_predictor, clip, tmp_path) as session:
+        for (prompts, start), (stock_order, stock_results) in zip(
+            scenario, stock_passes, strict=True
+        ):
+            for obj_id, (frame, (points, box)) in prompts.items():
+                session.add_prompts(obj_id, frame, points, box)
+            batch_sizes.clear()
+            results, order, collect = _collector()
+            session.propagate(start, "forward", on_frame=collect)
+            assert order == stock_order == list(range(start, n))
+            assert max(batch_sizes) >= 2, "no frame was tracked as a batch"
+            for obj_id in session.object_ids:
+                assert_non_trivial(results, obj_id)
+                iou, diff = compare_tracks(results, stock_results, obj_id, order)
+                worst_iou, worst_diff = min(worst_iou, iou), max(worst_diff, diff)
+        # After the correction object 2 has its own layout (and keeps frame 25): 1 runs
+        # alone, 3 and 4 together, on frames 25..39.
+        assert sorted(batch_sizes) == [1] * ((n - 25) + (n - 26)) + [2] * (n - 25)
+    print(
+        f"\n[4 objects, batched] min IoU vs stock {worst_iou:.6f}, max logit diff {worst_diff:.3g}"
+    )
+    assert worst_iou >= MIN_IOU_BATCHED
+    assert worst_diff <= 1e-3

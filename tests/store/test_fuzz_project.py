@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -158,6 +158,8 @@ hostile = st.one_of(
         st.tuples(st.sampled_from(sorted(COLUMNS)), st.integers(0, 20), hostile), max_size=4
     )
 )
+@example(edits=[("masks", 7, b"")])  # a BLOB score reached the COCO writer (found by CI)
+@example(edits=[("masks", 7, 2.5), ("masks", 6, 7)])
 def test_fuzz_crafted_rows(template, tmp_path_factory, edits):
     root = copy_of(template, tmp_path_factory.getbasetemp())
     conn = sqlite3.connect(root / DB_NAME)

@@ -187,3 +187,22 @@ def test_an_auto_track_is_tracked_from_its_first_mask(project):
     project.masks.put(obj.id, 4, encode_rle(box_mask(0, 0, 9, 9)), MaskSource.CLICKED, "tiny")
     assert [c.frame for c in track_conditioning(project, obj.id)] == [2, 4]
     assert kept_frames(project.masks.frames_of(obj.id)) == {2, 4}
+
+
+def test_a_search_on_one_video_frame_replaces_only_that_frames_suggestions(project):
+    video = project.media.list()[2]
+    (job,) = plan_prelabel(project, [video], [ConceptPrompt("car")], MODEL, redo=True)
+    first = PrelabelWriter(project, job)
+    first.begin(only_frame=1)
+    first.write_image([found(0, 0, 10, 10)], 1)
+    second = PrelabelWriter(project, job)
+    second.begin(only_frame=2)  # another frame: frame 1's suggestion stays
+    second.write_image([found(30, 0, 40, 9)], 2)
+    assert len(project.objects.list(video.id)) == 2
+    third = PrelabelWriter(project, job)
+    third.begin(only_frame=2)  # the same frame again: its own untouched suggestion goes
+    third.write_image([found(30, 0, 40, 9)], 2)
+    frames = sorted(
+        r.frame for o in project.objects.list(video.id) for r in project.masks.for_object(o.id)
+    )
+    assert frames == [1, 2]

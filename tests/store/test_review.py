@@ -288,3 +288,11 @@ def test_read_only_project_with_stale_flags_says_so(tmp_path):
 
 def test_thresholds_defaults():
     assert ReviewThresholds().min_score == 0.75
+
+
+def test_suggested_counts_per_media(project):
+    v1, v2 = add_media(project, "a.mp4"), add_media(project, "b.mp4")
+    project.objects.add(v1.id, name="x", state=ObjectState.SUGGESTED)
+    project.objects.add(v1.id, name="y", state=ObjectState.SUGGESTED)
+    project.objects.add(v2.id, name="z")
+    assert project.review.suggested_counts() == {v1.id: 2}

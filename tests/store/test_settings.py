@@ -44,7 +44,7 @@ def test_bad_stored_values_are_refused_with_one_line_or_replaced(root, key, valu
             p.settings.get(key)
         assert "\n" not in str(err.value) and len(str(err.value)) < 300
         safe = p.settings.get_or_default(key)
-        assert safe == {"default_model": "tiny", "image_size": "1024", "name": ""}[key]
+        assert safe == {"default_model": "tiny", "image_size": "auto", "name": ""}[key]
         assert p.settings.all()[key] == safe
         assert p.name in ("p", "Mine")  # the window title falls back to the folder's name
         with pytest.raises(ProjectError):
@@ -67,3 +67,11 @@ def test_good_values_round_trip(root):
         assert p.settings.get("image_size") == "512"
         assert p.settings.get("something_else") == "any text\nat all"
         assert p.name == "Mine"
+
+
+def test_the_input_size_is_auto_until_chosen(root):
+    with Project.open(root) as p:
+        assert p.settings.get("image_size") == "auto"  # 512 on a CPU, 1024 on a GPU at load
+        p.settings.set("image_size", "auto")
+        with pytest.raises(ProjectError, match="auto, 256, 512, 1024"):
+            p.settings.set("image_size", "Auto")

@@ -45,16 +45,17 @@ class WindowDriver:
     def right_click(self, x: float, y: float) -> None:
         self.click(x, y, button=Qt.MouseButton.RightButton)
 
-    def drag(self, x0: float, y0: float, x1: float, y1: float, button=None) -> None:
+    def drag(self, x0: float, y0: float, x1: float, y1: float, button=None, modifiers=None) -> None:
         button = button or Qt.MouseButton.LeftButton
+        modifiers = modifiers or Qt.KeyboardModifier.NoModifier
         viewport = self.canvas.viewport()
         start, end = self.view_point(x0, y0), self.view_point(x1, y1)
-        QTest.mousePress(viewport, button, Qt.KeyboardModifier.NoModifier, start)
+        QTest.mousePress(viewport, button, modifiers, start)
         steps = 6
         for i in range(1, steps + 1):
             p = start + (end - start) * (i / steps)
             QTest.mouseMove(viewport, p)
-        QTest.mouseRelease(viewport, button, Qt.KeyboardModifier.NoModifier, end)
+        QTest.mouseRelease(viewport, button, modifiers, end)
 
     def key(self, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
         target = self.window.focusWidget() or self.window

@@ -19,6 +19,12 @@ def test_filters_show_counts_and_follow_annotation(driver, qtbot):
         "All (3)",
         "Annotated (0)",
         "Unannotated (3)",
+        "Flagged for review (0)",
+        "To do (3)",
+        "In progress (0)",
+        "Done (0)",
+        "Reviewed (0)",
+        "Needs changes (0)",
         "Label: car (0)",
         "Label: animal (0)",
     ]
@@ -28,7 +34,7 @@ def test_filters_show_counts_and_follow_annotation(driver, qtbot):
     qtbot.waitUntil(
         lambda: dock.filter_combo.itemText(1) == f"Annotated ({int(annotated)})", timeout=3000
     )
-    assert dock.filter_combo.itemText(3) == "Label: car (1)"  # an object of that label exists
+    assert dock.filter_combo.itemText(9) == "Label: car (1)"  # an object of that label exists
     dock.set_filter("unannotated")
     # The current media stays listed while it is current, even though it no longer matches.
     assert driver.session.media_id in dock.visible_ids()
@@ -66,7 +72,7 @@ class _FakeMedia:
         self.by_id = {i.id: i for i in items}
         self.rows_read = 0
 
-    def list(self, filter="all", label_id=None):
+    def list(self, filter="all", label_id=None, status=None):
         return list(self.items)
 
     def ids_where(self, filter="all", label_id=None):
@@ -77,9 +83,18 @@ class _FakeMedia:
         return {i: self.by_id[i] for i in ids if i in self.by_id}
 
 
+class _FakeReview:
+    def flag_counts(self):
+        return {}
+
+    def suggested_counts(self):
+        return {}
+
+
 class _FakeProject:
     def __init__(self, items):
         self.media = _FakeMedia(items)
+        self.review = _FakeReview()
         self.thumbnail_requests = 0
 
     def thumbnail_path(self, item):

@@ -92,3 +92,19 @@ def test_model_panel_shows_state_latency_and_reconfigures(driver, model_config):
     assert driver.window.client.config.checkpoint == model_config.checkpoint
     saved = driver.window.context.preferences.get("model")
     assert saved["image_size"] == 512
+
+
+def test_model_panel_offers_the_cpu_precisions(driver):
+    panel = driver.window.model_panel
+    values = [panel.precision_combo.itemData(i) for i in range(panel.precision_combo.count())]
+    assert values == ["auto", "fp32", "bf16", "int8"]
+    index = panel.precision_combo.findData("int8")
+    panel.precision_combo.setCurrentIndex(index)
+    panel._on_user_change(index)
+    try:
+        assert driver.window.client.config.precision == "int8"
+        assert driver.window.context.preferences.get("model")["precision"] == "int8"
+    finally:
+        index = panel.precision_combo.findData("auto")
+        panel.precision_combo.setCurrentIndex(index)
+        panel._on_user_change(index)

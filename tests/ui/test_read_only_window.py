@@ -80,6 +80,28 @@ def test_a_locked_project_offers_open_read_only(window, qtbot, tmp_path, square_
     assert window.editing.tool_actions["brush"].isEnabled()
 
 
+def test_a_lock_that_cannot_be_taken_offers_open_read_only(
+    window, qtbot, tmp_path, square_mp4, monkeypatch
+):
+    """Issue #12 item 7: every "open it read-only" message comes with the button that does it."""
+    from videoseg_desktop.store import lock
+
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(lock, "open", refuse, raising=False)
+    assert not window.open_project(root)
+    box = window.lock_dialog
+    assert box is not None and "open it read-only" in box.text()
+    assert [b.text() for b in box.buttons() if b.text() != "Cancel"] == ["Open Read-Only"]
+    monkeypatch.undo()
+    box.property("open_read_only_button").click()
+    qtbot.waitUntil(lambda: window.session is not None)
+    assert window.session.project.read_only
+
+
 def test_a_project_on_a_read_only_disk_opens_read_only(window, tmp_path, square_mp4):
     with small_tmpfs(tmp_path / "disk", 4096) as disk:
         root = make_project(disk / "p", square_mp4, tmp_path)
@@ -141,3 +163,29 @@ def test_file_open_read_only(window, tmp_path, square_mp4, monkeypatch):
     assert window.session.project.read_only and "[read-only]" in window.windowTitle()
     with Project.open(root):  # no lock taken: another process may open it for writing
         pass
+
+
+def test_review_in_a_read_only_project_walks_the_queue_but_decides_nothing(
+    window, tmp_path, square_mp4
+):
+    from videoseg_desktop.core.masks import encode_rle
+    from videoseg_desktop.core.records import MaskSource
+    from videoseg_desktop.store import MaskWrite
+
+    root = make_project(tmp_path / "p", square_mp4, tmp_path)
+    mask = np.zeros((240, 320), bool)
+    mask[80:120, 30:70] = True
+    with Project.open(root) as project:
+        media = project.media.ids()[0]
+        obj = project.objects.add(media, name="pre")
+        project.masks.put_many(
+            MaskWrite(obj.id, f, encode_rle(mask), MaskSource.AUTO, "sam3", 0.5) for f in (2, 3)
+        )
+    assert window.open_project(root, read_only=True)
+    review = window.review
+    review.refresh()
+    assert not review.actions["accept"].isEnabled() and review.actions["next_flagged"].isEnabled()
+    assert not review.dock.buttons["accept"].isEnabled() and review.dock.buttons["next"].isEnabled()
+    item = review.go(1)
+    assert (item.object_id, item.frame_text) == (obj.id, "2-3")
+    assert (window.session.media_id, window.session.frame) == (media, 2)

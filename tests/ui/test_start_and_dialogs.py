@@ -88,8 +88,8 @@ def test_missing_model_offers_download_or_a_file(
             client.load_model()
         qtbot.waitUntil(lambda: flow.missing_box is not None, timeout=5000)
         buttons = [b.text() for b in flow.missing_box.buttons()]
-        assert any(t.startswith("Download (156 MB)") for t in buttons)
-        assert "Choose file…" in buttons
+        assert any(t.startswith("Download (148.8 MiB)") for t in buttons)  # as the CLI says
+        assert "Choose file…" in buttons and "Import…" in buttons
         flow.missing_box.reject()
         with qtbot.waitSignal(client.modelLoaded, timeout=120000):
             flow.choose_file(str(random_checkpoint))
@@ -126,11 +126,16 @@ def test_export_dialog_runs_coco_with_the_chosen_options(driver, tmp_path):
 
 def test_initial_model_config_prefers_command_line_then_saved_choice(tmp_path):
     prefs = Preferences(tmp_path / "p.json")
-    assert initial_config(AppOptions(), prefs) == ModelConfig("tiny", None, 1024, None)
+    assert initial_config(AppOptions(), prefs) == ModelConfig("tiny", None, "auto", None)
     prefs.set("model", {"model": "small", "image_size": 512, "device": "cpu"})
     assert initial_config(AppOptions(), prefs) == ModelConfig("small", None, 512, "cpu")
     options = AppOptions(checkpoint="/x.pt", image_size=256)
     assert initial_config(options, prefs) == ModelConfig("small", "/x.pt", 256, "cpu")
+    prefs.set("model", {"model": "small", "precision": "int8"})
+    assert initial_config(AppOptions(), prefs).precision == "int8"
+    prefs.set("model", {"model": "small", "precision": "fp64; import os"})  # a hand-edited file
+    assert initial_config(AppOptions(), prefs).precision == "auto"
+    prefs.set("model", {"model": "small", "image_size": 512, "device": "cpu"})
     os.environ["VIDEOSEG_IMAGE_SIZE"] = "256"
     try:
         assert AppOptions.from_env().image_size == 256

@@ -35,6 +35,11 @@ def test_frame_keys_step_jump_and_show_the_timecode(video_driver):
     assert d.session.frame == 0
     d.key(Qt.Key.Key_Greater)  # Shift+.
     assert d.session.frame == 10
+    # One sequence each: with "Shift+." beside ">", X11 matched a Shift+. press twice on the same
+    # action, which Qt then treats as ambiguous and ignores.
+    video = d.window.video.actions
+    assert [k.toString() for k in video.forward_ten.shortcuts()] == [">"]
+    assert [k.toString() for k in video.back_ten.shortcuts()] == ["<"]
     d.key(Qt.Key.Key_Period)
     d.key(Qt.Key.Key_Period)  # stops at the last frame
     assert d.session.frame == LAST
@@ -243,3 +248,26 @@ def test_overview_of_a_10000_frame_video_paints_quickly(qtbot):
     again = time.perf_counter() - start
     assert first < 0.5 and again < 0.2, (first, again)
     assert overview.frame_at(overview.frame_x(7777)) == 7777
+
+
+def test_scrubbing_shows_the_proxy_at_once_then_the_exact_frame(video_driver, qtbot, monkeypatch):
+    from videoseg_desktop.ui.video import scrub_preview
+
+    d = video_driver
+    playback = d.window.video.playback
+    monkeypatch.setattr(scrub_preview, "MIN_FRAMES", 2)  # the test video is short
+    playback.preview.set_media(d.project, d.session.media)  # as when the video is opened
+    qtbot.waitUntil(lambda: playback.preview.proxy is not None, timeout=20000)
+    assert list((d.project.cache_dir / "scrub").glob("*/frames.jpg-pack"))
+    try:
+        playback.scrub_to(7)  # shown before the decoder thread could answer
+        assert d.session.frame == 7 and d.session.moving and d.session._preview
+        assert abs(int(d.session.image()[2, 2, 0]) - (7 * 37) % 256) < 12
+        assert d.session.image().shape == (240, 320, 3)  # scaled to the video: masks overlay
+        playback._on_decoded(3, np.zeros((240, 320, 3), np.uint8))  # a stale position
+        assert d.session.frame == 7
+        playback.end_scrub(7)
+        qtbot.waitUntil(lambda: not d.session._preview, timeout=10000)
+        assert abs(int(d.session.image()[2, 2, 0]) - (7 * 37) % 256) < 12
+    finally:
+        playback.preview.close()

@@ -89,9 +89,13 @@ def test_correction_updates_the_frame_and_repropagation_keeps_the_rest(video_dri
     assert isinstance(job, VideoCorrectionJob) and job.frame == 6
     corrected = d.project.masks.get(obj, 6)
     assert corrected.source == MaskSource.CLICKED
+    # Issue #12: the frames tracked before the correction are marked stale until re-tracked.
+    dock = d.window.video.dock
+    dock.refresh_rows()
+    stale = dock.overview.rows[0].stale
+    assert not stale[:7].any() and all(stale[f] for f in range(7, VIDEO_FRAMES) if f in before)
     # Re-propagate forward from the correction up to frame 9: frames before it and after the
     # chosen end are kept exactly; the corrected frame is kept too.
-    dock = d.window.video.dock
     dock.up_to_check.setChecked(True)
     dock.up_to_box.setValue(9)
     d.window.video.track("forward")
@@ -106,6 +110,10 @@ def test_correction_updates_the_frame_and_repropagation_keeps_the_rest(video_dri
     assert after[6].rle == corrected.rle and after[6].source == MaskSource.CLICKED
     assert all(after[f].source == MaskSource.PROPAGATED for f in range(7, 10) if f in after)
     assert all(after[f].updated_at > before[f].updated_at for f in range(7, 10) if f in after)
+    dock.refresh_rows()  # a re-track stopped at frame 9 (as a cancel would): 10 on stay stale
+    stale = dock.overview.rows[0].stale
+    assert not stale[:10].any() and all(stale[f] for f in range(10, VIDEO_FRAMES) if f in after)
+    assert "stale" in dock.overview.rows[0].state_at(VIDEO_FRAMES - 1)
 
 
 def _spy(submit, seen):

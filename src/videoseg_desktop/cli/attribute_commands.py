@@ -14,6 +14,7 @@ from videoseg_desktop.cli.common import (
 from videoseg_desktop.core.attributes import AttributeKind, parse_value
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.review_rules import parse_frame_range
+from videoseg_desktop.core.text import plural
 
 
 def register(sub) -> None:
@@ -72,7 +73,7 @@ def cmd_attributes(args) -> int:
             return 0
         if args.op == "remove":
             _, values = attrs.remove_spec(label.id, args.name)
-            print(f"removed {args.name} from {label.name} ({len(values)} value(s) with it)")
+            print(f"removed {args.name} from {label.name} ({plural(len(values), 'value')} with it)")
             return 0
         specs = attrs.specs(label.id)
     if args.json:

@@ -16,11 +16,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from videoseg_desktop.cli.cluster_options import add_cluster_options, check_cluster_options
 from videoseg_desktop.cli.common import add_project_arg, open_for_writing
 from videoseg_desktop.core.concepts import ConceptPrompt, Exemplar
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box
 from videoseg_desktop.core.records import MediaKind
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.prelabel import (
     PrelabelJob,
     PrelabelWriter,
@@ -81,6 +83,7 @@ def register(sub) -> None:
         "--from", dest="start", type=int, default=0, metavar="N", help="videos: first frame"
     )
     p.add_argument("--redo", action="store_true", help="run again where already done")
+    add_cluster_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(handler=cmd_autolabel)
 
@@ -138,6 +141,7 @@ class Summary:
     masks: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    cluster: dict | None = None  # workers, retried, shipped (with --cluster)
 
 
 def cmd_autolabel(args) -> int:
@@ -145,6 +149,7 @@ def cmd_autolabel(args) -> int:
         raise VideoSegError("give at least one --concept")
     if not 0.0 <= args.threshold <= 1.0:
         raise VideoSegError(f"--threshold must be within 0 and 1, not {args.threshold}")
+    check_cluster_options(args)
     from videoseg_desktop.inference.sam3_registry import (
         configured_image_size,
         find_sam3_model,
@@ -170,10 +175,15 @@ def cmd_autolabel(args) -> int:
         if not jobs:
             _report(args, summary, len(media), time.perf_counter(), "nothing to do")
             return 0
-        engine = _load(args)
+        engine = None if args.cluster else _load(args)  # on a cluster, each worker loads it
         began = time.perf_counter()
         try:
-            _run(project, engine, jobs, args, summary)
+            if args.cluster:
+                from videoseg_desktop.cli.autolabel_cluster import run_on_cluster
+
+                summary.cluster = run_on_cluster(project, jobs, args, summary, folder)
+            else:
+                _run(project, engine, jobs, args, summary)
         except KeyboardInterrupt:
             _report(
                 args, summary, len(media), began, "interrupted: run the command again to resume"
@@ -348,13 +358,15 @@ def _report(args, summary: Summary, media: int, began: float, state: str) -> Non
         "errors": summary.errors,
         "seconds": round(elapsed, 3),
     }
+    if summary.cluster is not None:
+        data["cluster"] = {"address": args.cluster, **summary.cluster}
     if args.json:
         print(json.dumps(data))
         return
     print(
-        f"autolabel {state}: {summary.runs} run(s) on {summary.images} image(s) and "
-        f"{summary.videos} video(s): {summary.objects} object(s) suggested with "
-        f"{summary.masks} mask(s), {summary.skipped} overlapping instance(s) skipped "
+        f"autolabel {state}: {plural(summary.runs, 'run')} on {plural(summary.images, 'image')} and "
+        f"{plural(summary.videos, 'video')}: {plural(summary.objects, 'object')} suggested with "
+        f"{plural(summary.masks, 'mask')}, {plural(summary.skipped, 'overlapping instance')} skipped "
         f"({elapsed:.1f} s)"
     )
     for line in summary.errors:

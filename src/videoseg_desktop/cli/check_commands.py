@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from videoseg_desktop.cli.common import ProgressLine
+from videoseg_desktop.core.text import plural
 
 
 def register(sub) -> None:
@@ -48,5 +49,5 @@ def cmd_check(args) -> int:
     if report.ok:
         print("no problems found")
         return 0
-    print(f"{len(report.findings)} problem(s) found", file=sys.stderr)
+    print(f"{plural(len(report.findings), 'problem')} found", file=sys.stderr)
     return 1

@@ -46,6 +46,14 @@ def add_op_args(op) -> None:
     add_user_arg(op, in_subcommand=True)
 
 
+def media_ids(text: str) -> list[int]:
+    """An argparse type for ``--media 1,2,5``."""
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ids like 1,2,5, got {text!r}") from None
+
+
 def open_project(args, read_only: bool = False) -> Project:
     """Open the project of ``args``; read-only when asked, when the command only reads, or when
     the folder cannot be written."""

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "videoseg_desktop.cli.review_commands",
     "videoseg_desktop.cli.attribute_commands",
     "videoseg_desktop.cli.autolabel_commands",
+    "videoseg_desktop.cli.boxes_commands",
     "videoseg_desktop.cli.team_commands",
 )
 

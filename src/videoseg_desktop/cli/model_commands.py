@@ -17,6 +17,7 @@ from videoseg_desktop.core.masks import rle_area, rle_bbox
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.core.review_rules import clamp_score
+from videoseg_desktop.core.text import plural, size_text
 
 MODEL_OPTIONS_HELP = "model name (official: tiny, small, base_plus, large; or an imported name)"
 
@@ -102,11 +103,18 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help=MODEL_OPTIONS_HELP + " (default: project setting)")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint file to load instead")
     parser.add_argument(
-        "--image-size", type=int, help="model input size: 1024, or 512 for speed (default: project)"
+        "--image-size",
+        type=int,
+        help="model input size: 1024, or 512 for speed (default: the project's, else 512 on a "
+        "CPU and 1024 on a GPU)",
     )
     parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     parser.add_argument(
-        "--precision", default="auto", choices=("auto", "fp32", "bf16"), help="default: auto"
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16", "int8"),
+        help="auto: bf16 on GPUs, fp32 on CPUs; bf16 or int8 (quantized image encoder, CPU"
+        " only) encode faster on a CPU, masks differ on under 1%% of pixels (default: auto)",
     )
 
 
@@ -114,13 +122,7 @@ def load_engine(args, project):
     """The engine the options of ``add_model_options`` ask for, else the project's defaults."""
     from videoseg_desktop.inference.engine import SamEngine
 
-    # The project's stored choices are checked like typed ones (store.settings): a shared project
-    # must not pick what gets loaded.
-    try:
-        model = args.model or project.settings.get("default_model") or "tiny"
-        size = args.image_size or int(project.settings.get("image_size") or 1024)
-    except ProjectError as exc:
-        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
+    model, size = engine_choice(args, project)
     return SamEngine.load(
         model=model,
         checkpoint=args.checkpoint,
@@ -128,6 +130,26 @@ def load_engine(args, project):
         device=args.device,
         precision=args.precision,
     )
+
+
+def engine_choice(args, project, resolve: bool = False) -> tuple[str, int | str]:
+    """(model name, input size) from the options, else the project's settings.
+
+    The size may be "auto" (chosen from the device when the model loads); ``resolve`` turns it
+    into the number now, for a run that must know its model id before loading the model.
+    """
+    # The project's stored choices are checked like typed ones (store.settings): a shared project
+    # must not pick what gets loaded.
+    try:
+        model = args.model or project.settings.get("default_model") or "tiny"
+        size = args.image_size or project.settings.get("image_size") or "auto"
+    except ProjectError as exc:
+        raise ProjectError(f"{exc}; pass --model and --image-size to choose") from None
+    if resolve:
+        from videoseg_desktop.inference.device import choose_device, resolve_image_size
+
+        size = resolve_image_size(size, choose_device(args.device))
+    return model, size
 
 
 def parse_point(text: str) -> Point:
@@ -257,7 +279,7 @@ class ByteProgress:
 
 
 def _mib(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB"
+    return size_text(n)  # the window says sizes the same way
 
 
 # -- segment --------------------------------------------------------------------------------
@@ -271,7 +293,7 @@ def cmd_segment(args) -> int:
         item = project.media.get(args.media_id)
         if not 0 <= args.frame < item.frame_count:
             raise VideoSegError(
-                f"frame {args.frame} is out of range: media {item.id} has {item.frame_count} frame(s)"
+                f"frame {args.frame} is out of range: media {item.id} has {plural(item.frame_count, 'frame')}"
             )
         _check_inside(args.points, args.box, item.width, item.height)
         obj = project.objects.find(item.id, args.object_name) if args.object_name else None

@@ -15,6 +15,7 @@ from videoseg_desktop.cli.common import (
     open_project,
 )
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store import Project
 
 
@@ -101,7 +102,7 @@ def cmd_import(args) -> int:
     progress.finish()
     for item in report.added:
         print(
-            f"{item.id}\t{item.kind.value}\t{item.original_name}\t{item.width}x{item.height}\t{item.frame_count} frame(s)"
+            f"{item.id}\t{item.kind.value}\t{item.original_name}\t{item.width}x{item.height}\t{plural(item.frame_count, 'frame')}"
         )
     for path, existing in report.duplicates:
         print(
@@ -141,9 +142,12 @@ def cmd_info(args) -> int:
     label_text = ", ".join(f"{lb['name']} {lb['color']}" for lb in info["labels"])
     out.append(f"labels: {label_text or '(none)'}")
     out.append(
-        f"media: {info['counts']['media']} ({info['counts']['images']} images, {info['counts']['videos']} videos,"
+        f"media: {info['counts']['media']} ({plural(info['counts']['images'], 'image')}, {plural(info['counts']['videos'], 'video')},"
         f" {info['counts']['annotated']} annotated); objects: {info['counts']['objects']}; masks: {info['counts']['masks']}"
     )
+    sources = ", ".join(f"{k} {n}" for k, n in info["masks_by_source"].items() if n)
+    states = ", ".join(f"{n} {k}" for k, n in info["objects_by_state"].items() if n)
+    out.append(f"masks by source: {sources or '-'}; objects: {states or '-'}")
     out.append("id\tkind\twidth\theight\tframes\tfps\tname")
     for m in info["media"]:
         fps = f"{m['fps']:.3f}" if m["fps"] else "-"
@@ -178,6 +182,7 @@ def _info(project: Project) -> dict:
         "root": str(project.root),
         "labels": labels,
         "counts": counts,
+        **project.objects.breakdown(),
         "media": media,
     }
 
@@ -189,7 +194,7 @@ def cmd_frame(args) -> int:
         item = project.media.get(args.media_id)
         if not 0 <= args.index < item.frame_count:
             raise VideoSegError(
-                f"frame {args.index} is out of range: media {item.id} has {item.frame_count} frame(s)"
+                f"frame {args.index} is out of range: media {item.id} has {plural(item.frame_count, 'frame')}"
             )
         source = project.open_frames(item)
         try:

@@ -15,6 +15,7 @@ from videoseg_desktop.core.review_rules import (
     ReviewThresholds,
     parse_frame_range,
 )
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.review_queue import QUEUE_STATES
 from videoseg_desktop.store.statistics import project_stats, write_stats_csv
 
@@ -131,7 +132,7 @@ def cmd_review(args) -> int:
                 f"{i.media_id}\t{i.frame_text}\t{i.object_name or '-'}\t{','.join(i.names)}\t"
                 f"{score}\t{i.detail}"
             )
-        print(f"{len(items)} item(s)", file=sys.stderr)
+        print(f"{plural(len(items), 'item')}", file=sys.stderr)
         return 0
     if args.state != "flagged":
         raise VideoSegError("--state lists the queue; it does not go with accept or reject")
@@ -166,7 +167,7 @@ def cmd_status(args) -> int:
                 )
         return 0
     if args.state is None:
-        raise VideoSegError("give the new STATE after the media id(s)")
+        raise VideoSegError("give the new STATE after the media ids")
     try:
         ids = [int(part) for part in args.media_ids.split(",") if part.strip()]
     except ValueError:
@@ -218,7 +219,7 @@ def stats_text(s) -> str:
         return "-" if v is None else f"{v:g}{unit}"
 
     out = [
-        f"media: {s.media} ({s.images} images, {s.videos} videos); objects: {s.objects}; "
+        f"media: {s.media} ({plural(s.images, 'image')}, {plural(s.videos, 'video')}); objects: {s.objects}; "
         f"masks: {s.masks}; flagged for review: {s.flagged_masks}",
         f"status: {counts(s.media_by_status)}",
         f"masks by source: {counts(s.masks_by_source)}",

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ModelError
+from videoseg_desktop.core.text import size_text
 
 
 def sam3_rows() -> list[dict]:
@@ -65,8 +66,8 @@ def download(name: str, args, progress_class) -> Path:
                 "--accept-licence to accept it without the question)"
             )
         accept_licence(getattr(args, "user", None))
-    size = repo.total_bytes / 2**30
-    print(f"downloading {repo.repo_id} ({size:.1f} GiB) into {name}", file=sys.stderr)
+    size = size_text(repo.total_bytes)
+    print(f"downloading {repo.repo_id} ({size}) into {name}", file=sys.stderr)
     progress = progress_class(f"downloading {repo.repo_id}")
     try:
         path = download_sam3(

@@ -11,7 +11,11 @@ class ProjectError(VideoSegError):
     """A project folder or database that cannot be created, opened or read."""
 
 
-class ProjectLockedError(ProjectError):
+class ReadOnlyAdvisedError(ProjectError):
+    """The project cannot be opened for writing here, but it can be opened read-only."""
+
+
+class ProjectLockedError(ReadOnlyAdvisedError):
     """Another process has the project open for writing."""
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from videoseg_desktop.core.attributes import AttributeValue
 from videoseg_desktop.core.records import MaskRecord, MediaStatus, ObjectRecord, ObjectState
 from videoseg_desktop.core.review_rules import flag_names
+from videoseg_desktop.core.text import noun, plural
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class ReviewOutcome:
             "reviewed": "marked reviewed",
             "needs-changes": "marked needs-changes",
         }.get(self.decision, self.decision)
-        text = f"{what}: {self.masks} mask(s) of media {self.media_id}"
+        text = f"{what}: {plural(self.masks, 'mask')} of media {self.media_id}"
         if self.objects_removed_names:
-            text += f"; removed empty object(s): {', '.join(self.objects_removed_names)}"
+            names = self.objects_removed_names
+            text += f"; removed empty {noun(len(names), 'object')}: {', '.join(names)}"
         return text

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from videoseg_desktop.core.attributes import check_name, check_spec
 from videoseg_desktop.core.errors import ExportError, VideoSegError
+from videoseg_desktop.core.text import plural
 
 MAX_ATTRIBUTES = 100  # per annotation (and per category schema)
 MAX_TEXT = 1000
@@ -28,7 +29,9 @@ def read_scores(entry: dict, length: int, where: str) -> dict[int, float]:
     if scores is None:
         return {}
     if not isinstance(scores, list) or len(scores) != length:
-        raise ExportError(f"{where}: 'scores' must be a list of {length} values (null allowed)")
+        raise ExportError(
+            f"{where}: 'scores' must be a list of {plural(length, 'value')} (null allowed)"
+        )
     return {
         frame: _score(value, f"{where}: score of frame {frame}")
         for frame, value in enumerate(scores)
@@ -63,7 +66,11 @@ def read_attributes(entry: dict, where: str, length: int | None = None) -> dict 
             if length is None or len(value) != length:
                 raise ExportError(
                     f"{where}: attribute {name!r} is a list"
-                    + ("" if length is None else f" of {len(value)} values for {length} frames")
+                    + (
+                        ""
+                        if length is None
+                        else f" of {plural(len(value), 'value')} for {plural(length, 'frame')}"
+                    )
                 )
             out[name] = [None if v is None else _plain(v, name, where) for v in value]
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from videoseg_desktop.core.masks import decode_rle
 from videoseg_desktop.core.records import MaskRecord, MediaKind, ObjectRecord
+from videoseg_desktop.core.text import noun, plural
 from videoseg_desktop.export.image_plan import (
     PlannedImage,
     image_masks,
@@ -87,7 +88,7 @@ def export_coco(
     summary.masks = counts["masks"]
     if counts["holes"]:
         sel.warnings.append(
-            f"{counts['holes']} masks have holes, which polygons cannot represent: they were "
+            f"{plural(counts['holes'], 'mask')} {noun(counts['holes'], 'has')} holes, which polygons cannot represent: they were "
             "exported filled (use RLE, the default, to keep them exactly)"
         )
     summary.warnings = sel.finish_warnings()

@@ -15,6 +15,7 @@ from PIL import Image
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.masks import decode_rle
 from videoseg_desktop.core.records import MediaKind
+from videoseg_desktop.core.text import noun, plural
 from videoseg_desktop.export.frames import frame_file_name, opened_frames, write_jpeg
 from videoseg_desktop.export.selection import NameAllocator, select
 from videoseg_desktop.export.writer import ExportSummary, ExportTarget, Progress
@@ -83,7 +84,7 @@ def export_davis(
             objects = [o for o in sel.objects(item.id) if project.masks.frames_of(o.id)]
             if len(objects) > MAX_OBJECTS:
                 raise ExportError(
-                    f"{item.original_name} has {len(objects)} objects; DAVIS PNGs hold at most "
+                    f"{item.original_name} has {plural(len(objects), 'object')}; DAVIS PNGs hold at most "
                     f"{MAX_OBJECTS}"
                 )
             index_of = {obj.id: n for n, obj in enumerate(objects, 1)}
@@ -117,7 +118,7 @@ def export_davis(
     summary.path = target.final
     if overlaps:
         sel.warnings.append(
-            f"{overlaps} pixels belong to more than one object; DAVIS keeps one id per pixel "
+            f"{plural(overlaps, 'pixel')} {noun(overlaps, 'belongs', 'belong')} to more than one object; DAVIS keeps one id per pixel "
             "(the later object's)"
         )
     summary.warnings = sel.finish_warnings()

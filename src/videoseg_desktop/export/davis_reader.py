@@ -20,7 +20,7 @@ from videoseg_desktop.core.errors import ExportError, MediaError
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.export.dataset import AnnotationSet, Track, VideoAnnotations
 from videoseg_desktop.export.validation import AnnotationBudget, check_image_size
-from videoseg_desktop.media.formats import check_pixel_limit
+from videoseg_desktop.media.formats import check_pixel_limit, pixel_limit_text
 
 RESOLUTIONS = ("480p", "Full-Resolution", "1080p")
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -83,7 +83,8 @@ def read_id_png(path: Path) -> np.ndarray:
             )
     except Image.DecompressionBombError:
         raise ExportError(
-            f"{path.name} declares a size over the limit: refused as a possible decompression bomb"
+            f"{path.name} declares a size over the limit ({pixel_limit_text()}): refused as a "
+            "possible decompression bomb"
         ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ExportError(f"{path} is not a readable PNG: {exc}") from None

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from videoseg_desktop.core.text import plural
+
 
 @dataclass
 class InstanceScore:
@@ -119,7 +121,7 @@ class EvalReport:
         s = self.summary
         if self.mode == "images":
             lines = [
-                f"images: {self.images} ground-truth images; {s['matched']} instances matched, "
+                f"images: {plural(self.images, 'ground-truth image')}; {plural(s['matched'], 'instance')} matched, "
                 f"{s['missed']} missed, {s['extra']} extra ({self.pred_format} vs {self.gt_format})",
                 f"{'class':<24}{'instances':>10}{'IoU':>9}{'Dice':>9}",
             ]
@@ -141,7 +143,7 @@ class EvalReport:
         lines = [
             f"videos: {self.videos}, objects: {s['objects']}"
             + (
-                f", {s['extra_objects']} predicted objects without ground truth"
+                f", {plural(s['extra_objects'], 'predicted object')} without ground truth"
                 if s["extra_objects"]
                 else ""
             )

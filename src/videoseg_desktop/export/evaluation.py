@@ -25,6 +25,7 @@ from pycocotools import mask as mask_utils
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.limits import MAX_INSTANCES_PER_IMAGE
 from videoseg_desktop.core.masks import Rle, decode_rle
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.export.boundary import (
     BOUND_TH,
     boundary_f_measure,
@@ -50,7 +51,7 @@ def _ious(preds: list[Rle], gts: list[Rle]) -> np.ndarray:
     """IoU matrix (len(preds) x len(gts)) straight from RLE, without decoding."""
     if max(len(preds), len(gts)) > MAX_INSTANCES_PER_IMAGE:  # the matrix would be huge
         raise ExportError(
-            f"{max(len(preds), len(gts))} instances on one image or video to compare; "
+            f"{plural(max(len(preds), len(gts)), 'instance')} on one image or video to compare; "
             f"the limit is {MAX_INSTANCES_PER_IMAGE}"
         )
     if not preds or not gts:
@@ -154,7 +155,7 @@ def _track_pairs(p_vid: VideoAnnotations, g_vid: VideoAnnotations, by_id: bool, 
         return pairs, [t for t in p_tracks if id(t) not in used]
     if max(len(p_tracks), len(g_vid.tracks)) > MAX_INSTANCES_PER_IMAGE:
         raise ExportError(
-            f"video {g_vid.name!r}: {max(len(p_tracks), len(g_vid.tracks))} tracks to compare; "
+            f"video {g_vid.name!r}: {plural(max(len(p_tracks), len(g_vid.tracks)), 'track')} to compare; "
             f"the limit is {MAX_INSTANCES_PER_IMAGE}"
         )
     inter = np.zeros((len(p_tracks), len(g_vid.tracks)))

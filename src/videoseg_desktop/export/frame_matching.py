@@ -12,6 +12,7 @@ import re
 from pathlib import PurePosixPath
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.text import noun, plural
 from videoseg_desktop.export.dataset import Track, VideoAnnotations
 
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -78,13 +79,14 @@ def align_to_ground_truth(
     missing = [_stem(gt.file_names[i]) for i in range(gt.length) if i not in matched]
     if missing:
         warnings.append(
-            f"video {gt.name!r}: {len(missing)} of {gt.length} ground-truth frames have no "
+            f"video {gt.name!r}: {len(missing)} of the {plural(gt.length, 'ground-truth frame')} "
+            f"{noun(len(missing), 'has')} no "
             f"prediction ({_listing(missing)}); they count as empty"
         )
     extra = [_stem(pred.file_names[i]) for i in range(pred.length) if i not in index_of]
     if extra:
         warnings.append(
-            f"video {gt.name!r}: {len(extra)} predicted frames are not in the ground truth "
+            f"video {gt.name!r}: {plural(len(extra), 'predicted frame')} {noun(len(extra), 'is')} not in the ground truth "
             f"({_listing(extra)}); they are left out"
         )
     tracks = [

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.masks import Rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaItem, MediaKind
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.export.attribute_import import AttributeImporter
 from videoseg_desktop.export.dataset import AnnotationSet, ImageAnnotations, VideoAnnotations
 from videoseg_desktop.export.readers import read_annotations
@@ -42,13 +43,13 @@ class ImportSummary:
 
     def line(self) -> str:
         text = (
-            f"imported {self.format}: {self.objects} objects, {self.masks} masks on "
-            f"{self.images} images and {self.videos} videos"
+            f"imported {self.format}: {plural(self.objects, 'object')}, {plural(self.masks, 'mask')} on "
+            f"{plural(self.images, 'image')} and {plural(self.videos, 'video')}"
         )
         if self.labels_created:
             text += f"; new labels: {', '.join(self.labels_created)}"
         if self.attributes:
-            text += f"; {self.attributes} attribute value(s)"
+            text += f"; {plural(self.attributes, 'attribute value')}"
         if self.attributes_created:
             text += f"; new attributes: {', '.join(self.attributes_created)}"
         if self.unmatched:
@@ -79,7 +80,7 @@ class _MediaIndex:
                 return found[0]
             if len(found) > 1:
                 raise ExportError(
-                    f"{name!r} matches {len(found)} media items in the project; rename one first"
+                    f"{name!r} matches {plural(len(found), 'media item')} in the project; rename one first"
                 )
         return None
 
@@ -178,7 +179,7 @@ def _match_videos(dataset: AnnotationSet, index: _MediaIndex, summary: ImportSum
             continue
         if media.frame_count != video.length:
             raise ExportError(
-                f"video {video.name!r} has {video.length} frames in the annotations, "
+                f"video {video.name!r} has {plural(video.length, 'frame')} in the annotations, "
                 f"{media.frame_count} in the project ({media.original_name})"
             )
         pairs[n], used = (media, video), used | {media.id}
@@ -248,7 +249,7 @@ def import_annotations(
 def _require_matches(matched, images, videos, path: Path) -> None:
     if not matched and (images or videos):
         raise ExportError(
-            f"none of the {len(images)} images and {len(videos)} videos in {path} match the "
+            f"none of the {plural(len(images), 'image')} and {plural(len(videos), 'video')} in {path} match the "
             "project's media (images are matched by file name, videos by name or frame count)"
         )
 

@@ -16,6 +16,7 @@ from videoseg_desktop.core.records import (
     MediaStatus,
     ObjectRecord,
 )
+from videoseg_desktop.core.text import noun, plural
 from videoseg_desktop.export.writer import safe_file_name, unique_name
 
 # ``--status``: which workflow states an export takes ("done" includes what was reviewed since).
@@ -118,7 +119,8 @@ class ExportSelection:
     def finish_warnings(self) -> list[str]:
         if self.unlabelled_skipped:
             self.warnings.append(
-                f"{self.unlabelled_skipped} objects without a label were left out "
+                f"{plural(self.unlabelled_skipped, 'object')} without a label "
+                f"{noun(self.unlabelled_skipped, 'was')} left out "
                 "(this format needs a class for every object)"
             )
         return self.warnings
@@ -198,7 +200,8 @@ def select(
         media = [m for m in media if m.status in allowed]
         if left_out:
             warnings.append(
-                f"{len(left_out)} media item(s) not {status} were left out (--status {status})"
+                f"{plural(len(left_out), 'media item')} not {status} "
+                f"{noun(len(left_out), 'was')} left out (--status {status})"
             )
     if not media:
         kinds_text = " or ".join(sorted(k.value + "s" for k in kinds))

@@ -20,6 +20,7 @@ from videoseg_desktop.core.limits import (
     MAX_POLYGON_LENGTH,
     MAX_POLYGON_VERTICES,
 )
+from videoseg_desktop.core.text import plural
 
 
 def check_image_size(height: int, width: int, where: str) -> tuple[int, int]:
@@ -42,7 +43,7 @@ def check_polygons(polygons: Sequence[Sequence[float]], height: int, width: int,
         n = len(poly) // 2
         if n > MAX_POLYGON_VERTICES:
             raise ExportError(
-                f"{where}: a polygon of {n} vertices (the limit is {MAX_POLYGON_VERTICES})"
+                f"{where}: a polygon of {plural(n, 'vertex', 'vertices')} (the limit is {MAX_POLYGON_VERTICES})"
             )
         xs, ys = poly[0::2], poly[1::2]
         if not all(map(math.isfinite, poly)):

@@ -28,6 +28,7 @@ from videoseg_desktop.core.limits import (
     MAX_FILE_NAME_LENGTH,
     MAX_JSON_DEPTH,
 )
+from videoseg_desktop.core.text import plural, size_text
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -50,8 +51,8 @@ class ExportSummary:
 
     def line(self) -> str:
         return (
-            f"exported {self.format}: {self.files} files, {self.images} images, "
-            f"{self.videos} videos, {self.objects} objects, {self.masks} masks -> {self.path}"
+            f"exported {self.format}: {plural(self.files, 'file')}, {plural(self.images, 'image')}, "
+            f"{plural(self.videos, 'video')}, {plural(self.objects, 'object')}, {plural(self.masks, 'mask')} -> {self.path}"
         )
 
 
@@ -263,8 +264,8 @@ def read_json(path: Path, what: str) -> object:
         raise ExportError(f"cannot read {path}: {exc.strerror}") from None
     if size > MAX_ANNOTATION_FILE_BYTES:
         raise ExportError(
-            f"{path} is {size / 2**30:.1f} GiB; annotation files are limited to "
-            f"{MAX_ANNOTATION_FILE_BYTES / 2**30:.0f} GiB"
+            f"{path} is {size_text(size)}; annotation files are limited to "
+            f"{size_text(MAX_ANNOTATION_FILE_BYTES)}"
         )
     try:
         with open(path, encoding="utf-8") as fh:

@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 
 from videoseg_desktop.core.masks import decode_rle
 from videoseg_desktop.core.records import MediaKind
+from videoseg_desktop.core.text import noun, plural
 from videoseg_desktop.export.image_plan import image_masks, plan_images, write_image_files
 from videoseg_desktop.export.polygon_join import mask_to_joined_polygon
 from videoseg_desktop.export.selection import select
@@ -118,7 +119,7 @@ def export_yolo(
     summary.objects = len(objects)
     if holes:
         sel.warnings.append(
-            f"{holes} masks have holes: YOLO-seg has one polygon per object, so each hole is cut "
+            f"{plural(holes, 'mask')} {noun(holes, 'has')} holes: YOLO-seg has one polygon per object, so each hole is cut "
             "into it by a zero-width bridge; Ultralytics (even-odd fill) keeps the holes, readers "
             "that fill polygons solid get them filled"
         )

@@ -18,6 +18,7 @@ from videoseg_desktop.core.limits import (
     MAX_YAML_BYTES,
     MAX_YOLO_LABEL_FILE_BYTES,
 )
+from videoseg_desktop.core.text import plural, size_text
 from videoseg_desktop.export.polygon_join import joined_polygon_to_mask
 from videoseg_desktop.export.validation import AnnotationBudget, check_polygons, check_text
 
@@ -50,7 +51,7 @@ def read_class_names(root: Path) -> list[str]:
         raise ExportError(f"{root} has no data.yaml naming the classes")
     try:
         if data_file.stat().st_size > MAX_YAML_BYTES:
-            raise ExportError(f"{data_file} is larger than {MAX_YAML_BYTES // 1024} KiB")
+            raise ExportError(f"{data_file} is larger than {size_text(MAX_YAML_BYTES)}")
         data = yaml.safe_load(data_file.read_text(encoding="utf-8"))  # never yaml.load: code
     except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -76,7 +77,7 @@ def parse_label_file(
     try:
         if path.stat().st_size > MAX_YOLO_LABEL_FILE_BYTES:
             raise ExportError(
-                f"{path} is larger than {MAX_YOLO_LABEL_FILE_BYTES // 2**20} MiB; refused"
+                f"{path} is larger than {size_text(MAX_YOLO_LABEL_FILE_BYTES)}; refused"
             )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -88,7 +89,7 @@ def parse_label_file(
         where = f"{path.name} line {line_no}"
         if len(fields) > 2 * MAX_POLYGON_VERTICES + 1:
             raise ExportError(
-                f"{where}: a polygon of {(len(fields) - 1) // 2} vertices "
+                f"{where}: a polygon of {plural((len(fields) - 1) // 2, 'vertex', 'vertices')} "
                 f"(the limit is {MAX_POLYGON_VERTICES})"
             )
         if budget is not None:

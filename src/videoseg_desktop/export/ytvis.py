@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from videoseg_desktop.core.errors import ExportError
 from videoseg_desktop.core.records import MediaKind
+from videoseg_desktop.core.text import noun, plural
 from videoseg_desktop.export.coco import categories
 from videoseg_desktop.export.frames import frame_file_name, opened_frames, write_jpeg
 from videoseg_desktop.export.selection import NameAllocator, select
@@ -95,7 +96,7 @@ def export_ytvis(
     summary.masks = counts["masks"]
     if counts["beyond"]:
         sel.warnings.append(
-            f"{counts['beyond']} masks lie beyond their video's last frame; left out"
+            f"{plural(counts['beyond'], 'mask')} {noun(counts['beyond'], 'lies', 'lie')} beyond their video's last frame; left out"
         )
     summary.warnings = sel.finish_warnings()
     return summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from videoseg_desktop.core.errors import ExportError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.export.attribute_reader import (
     read_attribute_specs,
     read_attributes,
@@ -70,7 +71,7 @@ def read_ytvis(path: Path) -> AnnotationSet:
         segmentations = require(ann, "segmentations", list, where)
         if len(segmentations) != video.length:
             raise ExportError(
-                f"{where}: {len(segmentations)} segmentations for a video of {video.length} frames"
+                f"{where}: {plural(len(segmentations), 'segmentation')} for a video of {plural(video.length, 'frame')}"
             )
         for frame, seg in enumerate(segmentations):
             if seg is None:

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ModelError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.inference.registry import (
     CONFIGS,
     OFFICIAL_MODELS,
@@ -150,13 +151,13 @@ def validate_state_dict(
         return
     details = []
     if missing:
-        details.append(f"{len(missing)} missing weights (e.g. {missing[0]})")
+        details.append(f"{plural(len(missing), 'missing weight')} (e.g. {missing[0]})")
     if unexpected:
-        details.append(f"{len(unexpected)} unexpected weights (e.g. {unexpected[0]})")
+        details.append(f"{plural(len(unexpected), 'unexpected weight')} (e.g. {unexpected[0]})")
     if wrong_shape:
         k = wrong_shape[0]
         details.append(
-            f"{len(wrong_shape)} weights of the wrong shape "
+            f"{plural(len(wrong_shape), 'weight')} of the wrong shape "
             f"(e.g. {k}: {tuple(state[k].shape)} instead of {reference[k]})"
         )
     raise ModelError(

@@ -10,8 +10,11 @@ from collections.abc import Callable, Iterator
 from videoseg_desktop.core.errors import ModelError
 
 DEVICE_KINDS = ("cuda", "mps", "cpu")
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")  # int8: quantized image encoder, CPU only
 IMAGE_SIZES = (256, 512, 1024)  # 1024 is what SAM 2.1 was trained at; 256 is for tests
+AUTO_SIZE = "auto"  # chosen from the device when the model loads (resolve_image_size)
+# On a CPU a first click took 10.6 s at 1024 px against 3.5 s at 512 (issue 12): 512 there.
+AUTO_SIZES = {"cpu": 512, "cuda": 1024, "mps": 1024}
 
 
 def choose_device(override: str | None = None) -> str:
@@ -39,6 +42,11 @@ def choose_device(override: str | None = None) -> str:
 
 
 def check_image_size(image_size: int) -> int:
+    if isinstance(image_size, str) and not image_size.isdigit():
+        raise ModelError(
+            f"unsupported input size {image_size!r}; use {AUTO_SIZE} or "
+            f"{' or '.join(map(str, IMAGE_SIZES))}"
+        )
     if int(image_size) not in IMAGE_SIZES:
         raise ModelError(
             f"unsupported input size {image_size}; use {' or '.join(map(str, IMAGE_SIZES))}"
@@ -46,16 +54,31 @@ def check_image_size(image_size: int) -> int:
     return int(image_size)
 
 
+def auto_image_size(device: str) -> int:
+    """The input size ``auto`` means on ``device``: 512 on a CPU, 1024 on a GPU."""
+    return AUTO_SIZES.get(device.split(":", 1)[0], 1024)
+
+
+def resolve_image_size(image_size: int | str | None, device: str) -> int:
+    """``auto`` (or None) becomes the size for ``device``; a number is checked."""
+    if image_size is None or image_size == AUTO_SIZE:
+        return auto_image_size(device)
+    return check_image_size(image_size)
+
+
 def resolve_precision(device: str, precision: str = "auto") -> str:
     """``auto`` means bf16 autocast on CUDA GPUs that support it, fp32 elsewhere.
 
     bf16 on the CPU is opt-in: it nearly halves encoding time there, but masks differ from fp32
-    on a fraction of a percent of pixels.
+    on a fraction of a percent of pixels. int8 (a dynamically quantized image encoder, the rest
+    fp32) is opt-in too, and for the CPU only: torch's int8 kernels are CPU kernels.
     """
     import torch
 
     if precision not in PRECISIONS:
         raise ModelError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    if precision == "int8" and device != "cpu":
+        raise ModelError("int8 runs on the CPU only; use bf16 (or auto) on a GPU")
     if precision != "auto":
         return precision
     if device.startswith("cuda") and torch.cuda.is_bf16_supported():

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from videoseg_desktop.core.errors import ModelError
 from videoseg_desktop.inference.device import (
+    AUTO_SIZE,
     autocast,
     check_image_size,
     choose_device,
     configure_backend,
     describe_device,
     out_of_memory_guard,
+    resolve_image_size,
     resolve_precision,
 )
 from videoseg_desktop.inference.image_session import DEFAULT_CACHE_BYTES, ImageSession
@@ -64,18 +66,20 @@ class SamEngine:
         cls,
         model: str = DEFAULT_MODEL,
         checkpoint: Path | None = None,
-        image_size: int = 1024,
+        image_size: int | str = 1024,
         device: str | None = None,
         precision: str = "auto",
     ) -> SamEngine:
         """Load ``model`` (official or imported name) from ``checkpoint`` or the models dir.
 
         ``checkpoint`` overrides where the weights come from; ``model`` still names the
-        architecture. Raises ModelError (with the download hint) when no checkpoint is on disk.
+        architecture. ``image_size`` "auto" picks it from the device (512 on a CPU, 1024 on a
+        GPU). Raises ModelError (with the download hint) when no checkpoint is on disk.
         """
         from videoseg_desktop.inference.checkpoint import build_predictor
 
-        image_size = check_image_size(image_size)
+        if image_size != AUTO_SIZE:
+            image_size = check_image_size(image_size)
         config = config_for(model)
         if checkpoint is None:
             checkpoint = find_checkpoint(model)
@@ -85,11 +89,16 @@ class SamEngine:
         if not checkpoint.is_file():
             raise ModelError(f"checkpoint not found: {checkpoint}")
         device = choose_device(device)
+        image_size = resolve_image_size(image_size, device)
         configure_backend(device)
         precision = resolve_precision(device, precision)
         start = time.perf_counter()
         with out_of_memory_guard(device, f"loading the {model} model"):
             predictor = build_predictor(config, checkpoint, image_size, device)
+            if precision == "int8":
+                from videoseg_desktop.inference.quantize import quantize_image_encoder
+
+                quantize_image_encoder(predictor)
         return cls(
             predictor,
             device=device,
@@ -104,10 +113,7 @@ class SamEngine:
     @property
     def model_id(self) -> str:
         """What masks record as their model: ``sam2.1_tiny@1024``, ``my-finetune@1024``."""
-        official = model_for_config(self.config)
-        if official and (self.model_name == official or self.model_name.endswith(".yaml")):
-            return f"sam2.1_{official}@{self.image_size}"
-        return f"{self.model_name}@{self.image_size}"
+        return model_id_for(self.model_name, self.image_size, self.config)
 
     def autocast(self):
         """The precision context every model call of this engine runs under."""
@@ -151,3 +157,13 @@ class SamEngine:
             info["cached_embeddings"] = len(self._image_session.cache)
             info["cached_embedding_bytes"] = self._image_session.cache.nbytes
         return info
+
+
+def model_id_for(model: str, image_size: int, config: str | None = None) -> str:
+    """The id masks of ``model`` at ``image_size`` record, known before loading it (a re-run
+    looks up what it did by this id)."""
+    config = config or config_for(model)
+    official = model_for_config(config)
+    if official and (model == official or model.endswith(".yaml")):
+        return f"sam2.1_{official}@{image_size}"
+    return f"{model}@{image_size}"

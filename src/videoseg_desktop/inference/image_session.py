@@ -13,10 +13,11 @@ already holds, so one model serves images and video.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,13 @@ from videoseg_desktop.inference.preprocess import (
 )
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024  # ~32 images at 1024 px (16 MiB each in fp32)
+
+
+class EncodingAbandoned(Exception):
+    """A preemptible encoding stopped because someone else needs the model (docs/adr/0012).
+
+    Not a VideoSegError: nothing failed, the caller simply runs it again later.
+    """
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare fields explicitly
@@ -150,12 +158,20 @@ class ImageSession:
 
     # -- embeddings -------------------------------------------------------------------------
 
-    def precompute(self, key: Hashable, image: np.ndarray) -> bool:
+    def precompute(
+        self,
+        key: Hashable,
+        image: np.ndarray,
+        should_yield: Callable[[], bool] | None = None,
+    ) -> bool:
         """Encode ``image`` under ``key`` unless cached; True when it was encoded now.
 
         In the GUI this runs on the inference worker thread, ahead of the first click.
+        ``should_yield`` makes it preemptible: it is asked before each layer of the image
+        encoder, and once it answers True the encoding stops there and raises
+        EncodingAbandoned (nothing is cached; the model is untouched and ready for the click).
         """
-        return self._embedding(key, image)[1]
+        return self._embedding(key, image, should_yield)[1]
 
     def has_embedding(self, key: Hashable) -> bool:
         return key in self.cache
@@ -163,7 +179,12 @@ class ImageSession:
     def forget(self, key: Hashable) -> None:
         self.cache.discard(key)
 
-    def _embedding(self, key: Hashable, image: np.ndarray | None) -> tuple[ImageEmbedding, bool]:
+    def _embedding(
+        self,
+        key: Hashable,
+        image: np.ndarray | None,
+        should_yield: Callable[[], bool] | None = None,
+    ) -> tuple[ImageEmbedding, bool]:
         cached = self.cache.get(key)
         if cached is not None:
             return cached, False
@@ -173,21 +194,26 @@ class ImageSession:
             cached = self.cache.get(key)  # another thread may have encoded it meanwhile
             if cached is not None:
                 return cached, False
-            embedding = self._encode(image)
+            embedding = self._encode(image, should_yield)
             self.cache.put(key, embedding)
             return embedding, True
 
-    def _encode(self, image: np.ndarray) -> ImageEmbedding:
+    def _encode(
+        self, image: np.ndarray, should_yield: Callable[[], bool] | None = None
+    ) -> ImageEmbedding:
         import torch
 
         rgb = as_rgb(image)
         start = time.perf_counter()
         model = self.predictor
+        if should_yield is not None and should_yield():
+            raise EncodingAbandoned("the model is wanted elsewhere")
         with (
             # Cached embeddings are what fills a GPU over time: drop them to make room.
             out_of_memory_guard(self.device, "encoding the image", on_oom=self.cache.clear),
             torch.inference_mode(),
             autocast(self.device, self.precision),
+            _yield_points(model, should_yield),
         ):
             batch = image_to_tensor(rgb, self.image_size, self.device)
             backbone_out = model.forward_image(batch)
@@ -333,6 +359,36 @@ class ImageSession:
             logits = chosen.clamp(-32.0, 32.0)[0].cpu().numpy().astype(np.float32)
             score = float(iou[0, best].float())
         return mask, score, logits
+
+
+@contextlib.contextmanager
+def _yield_points(model, should_yield: Callable[[], bool] | None) -> Iterator[None]:
+    """Ask ``should_yield`` before every layer of the image encoder (on this thread only).
+
+    The encoder is sam2's own code, run unchanged: forward pre-hooks on its modules (Hiera's
+    patch embedding, every block's norms, attention and MLP layers, the FPN neck and the
+    decoder's two feature projections) are the points where it may stop, ~170 of them, a few
+    milliseconds apart on a CPU (a whole Hiera stage is up to ~1 s there at 512 px).
+    The hooks exist only while this encoding runs, under the model lock.
+    """
+    if should_yield is None:
+        yield
+        return
+    owner = threading.get_ident()
+
+    def check(_module, _args) -> None:
+        if threading.get_ident() == owner and should_yield():
+            raise EncodingAbandoned("the model is wanted elsewhere")
+
+    modules = [*model.image_encoder.modules()]
+    decoder = model.sam_mask_decoder
+    modules += [getattr(decoder, n) for n in ("conv_s0", "conv_s1") if hasattr(decoder, n)]
+    handles = [m.register_forward_pre_hook(check) for m in modules]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _check_inside(points: Sequence[Point], box: Box | None, width: int, height: int) -> None:

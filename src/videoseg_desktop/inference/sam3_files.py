@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ModelError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.inference.sam3_registry import (
     MODEL_TYPES,
     check_sam3_name,
@@ -222,9 +223,9 @@ def check_weight_shapes(folder: Path, model_type: str, weights: tuple[str, ...])
     if missing or unexpected or wrong:
         details = []
         if missing:
-            details.append(f"{len(missing)} missing weights (e.g. {missing[0]})")
+            details.append(f"{plural(len(missing), 'missing weight')} (e.g. {missing[0]})")
         if unexpected:
-            details.append(f"{len(unexpected)} unexpected weights (e.g. {unexpected[0]})")
+            details.append(f"{plural(len(unexpected), 'unexpected weight')} (e.g. {unexpected[0]})")
         if wrong:
             k = wrong[0]
             details.append(

@@ -9,8 +9,9 @@ inference, memory encoder and mask resizing) exactly as the stock predictor's ``
   the rest on disk, reloaded bit for bit), so nothing grows with the video in memory;
 - a prompt on an already tracked frame always becomes a conditioning frame (stock's
   ``add_all_frames_to_correct_as_cond=True``), so corrections survive the next propagation,
-  and each object is tracked and consolidated on its own (SAM 2.1 objects never read each
-  other's memory), so objects can be added, propagated and removed at any time.
+  and each object keeps its own memory (SAM 2.1 objects never read each other's memory), so
+  objects can be added, propagated and removed at any time; on each frame, objects whose
+  memories have the same layout run through the model in one batch.
 
 Results stream out frame by frame; storing them is the caller's job. Use a session from one
 thread at a time (the GUI's inference worker); ``cancel`` may be set from any thread.
@@ -32,6 +33,12 @@ import numpy as np
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.prompts import Box, Point
+from videoseg_desktop.inference.batch_tracking import (
+    group_by_layout,
+    memory_frames,
+    merged_output_dict,
+    split_output,
+)
 from videoseg_desktop.inference.frame_feed import FrameFeed, FrameSource
 from videoseg_desktop.inference.postprocess import PostProcessing
 from videoseg_desktop.inference.track_memory import (
@@ -61,7 +68,8 @@ class VideoSession:
     ``model_lock`` is held during each model call (one frame at a time while tracking), so other
     users of the same model can interleave. ``postprocessing`` cleans the masks handed out (the
     logits and the tracking memory stay raw, as in sam2). The session does not own ``frames`` and
-    never changes the predictor.
+    never changes the predictor. ``batch_objects`` tracks objects whose memories have the same
+    layout in one batch per frame (see ``batch_tracking``); False tracks them one by one, as stock.
     """
 
     @classmethod
@@ -93,8 +101,10 @@ class VideoSession:
         compute_context: Callable[[], contextlib.AbstractContextManager] | None = None,
         model_lock: threading.RLock | None = None,
         postprocessing: PostProcessing | None = None,
+        batch_objects: bool = True,
     ) -> None:
         self.predictor = predictor
+        self.batch_objects = batch_objects
         self.postprocessing = postprocessing
         self.feed = FrameFeed(frames, predictor.image_size, cache_frames)
         if len(self.feed) == 0:
@@ -254,9 +264,7 @@ class VideoSession:
                 if frame + step in order:
                     self.feed.prefetch(frame + step)
                 with self._inference():
-                    outs = {
-                        obj_id: self._track_frame(track, frame, reverse) for obj_id, track in tracks
-                    }
+                    outs = self._track_frame_all(tracks, frame, reverse)
                     result = self._result(frame, outs)
                 done += 1
                 if on_frame is not None:
@@ -375,6 +383,43 @@ class VideoSession:
         track.pending.clear()
         for frame in track.cond:
             track.non_cond.pop(frame, None)
+
+    def _track_frame_all(
+        self, tracks: list[tuple[int, ObjectTrack]], frame: int, reverse: bool
+    ) -> dict[int, dict]:
+        """Every object's output on ``frame``, same-layout objects in one model call each."""
+        if not self.batch_objects:
+            return {obj_id: self._track_frame(track, frame, reverse) for obj_id, track in tracks}
+        outs: dict[int, dict] = {}
+        to_track = []
+        for obj_id, track in tracks:
+            if frame in track.cond:
+                outs[obj_id] = self._track_frame(track, frame, reverse)
+            else:
+                to_track.append((obj_id, track))
+        read = memory_frames(self.predictor, frame, reverse, self.num_frames)
+        for group in group_by_layout(to_track, read):
+            if len(group) == 1:
+                obj_id, track = group[0]
+                outs[obj_id] = self._track_frame(track, frame, reverse)
+                continue
+            group_tracks = [track for _, track in group]
+            out, _ = self.predictor._run_single_frame_inference(
+                inference_state=self.state,
+                output_dict=merged_output_dict(group_tracks, read),
+                frame_idx=frame,
+                batch_size=len(group),
+                is_init_cond_frame=False,
+                point_inputs=None,
+                mask_inputs=None,
+                reverse=reverse,
+                run_mem_encoder=True,
+            )
+            for (obj_id, track), piece in zip(group, split_output(out, len(group)), strict=True):
+                track.non_cond[frame] = piece
+                track.direction[frame] = BACKWARD if reverse else FORWARD
+                outs[obj_id] = piece
+        return {obj_id: outs[obj_id] for obj_id, _ in tracks}  # in the callers' order
 
     def _track_frame(self, track: ObjectTrack, frame: int, reverse: bool) -> dict:
         out = track.cond.get(frame)

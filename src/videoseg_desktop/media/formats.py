@@ -114,6 +114,11 @@ def _check_extension(path: Path, found: Sniffed) -> None:
 _IMAGE_EXT = {"png": "png", "jpeg": "jpg", "bmp": "bmp", "tiff": "tif", "webp": "webp"}
 
 
+def pixel_limit_text() -> str:
+    """The limit in words, for every message that refuses an image as too large."""
+    return f"the limit is {MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side"
+
+
 def check_pixel_limit(path: Path, width: int, height: int) -> None:
     """Refuse absurd sizes before anything is decoded (a few bytes can claim gigapixels)."""
     if width <= 0 or height <= 0:
@@ -121,6 +126,6 @@ def check_pixel_limit(path: Path, width: int, height: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise MediaError(
             f"{Path(path).name} is too large to open safely ({width}x{height} pixels; "
-            f"the limit is {MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side): "
+            f"{pixel_limit_text()}): "
             "refused as a possible decompression bomb."
         )

@@ -25,6 +25,7 @@ import av
 import numpy as np
 
 from videoseg_desktop.core.errors import MediaError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.media.av_utils import clockwise_rotation, open_video, reason
 
 INDEX_VERSION = 1
@@ -142,7 +143,7 @@ def build_frame_index(path: Path) -> FrameIndex:
                 keys.append(bool(packet.is_keyframe))
         except av.FFmpegError as exc:
             raise MediaError(
-                f"{path.name} is truncated or corrupt: reading stopped after {len(pts)} frames "
+                f"{path.name} is truncated or corrupt: reading stopped after {plural(len(pts), 'frame')} "
                 f"({reason(exc)})."
             ) from None
     finally:
@@ -156,7 +157,7 @@ def build_frame_index(path: Path) -> FrameIndex:
         raise MediaError(f"{path.name} contains no video frames (empty or truncated file).")
     if declared_frames > packets:
         raise MediaError(
-            f"{path.name} is truncated: its header announces {declared_frames} frames but only "
+            f"{path.name} is truncated: its header announces {plural(declared_frames, 'frame')} but only "
             f"{packets} are present."
         )
     index = _index_from_packets(pts, dts, keys, time_base, rotation, force_decode_order=is_avi)

@@ -14,7 +14,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from videoseg_desktop.core.errors import MediaError
-from videoseg_desktop.media.formats import MAX_PIXELS, MAX_SIDE, check_pixel_limit
+from videoseg_desktop.media.formats import (
+    MAX_PIXELS,
+    check_pixel_limit,
+    pixel_limit_text,
+)
 
 # Pillow refuses images over twice its own limit (179 MP by default) while opening them, before
 # our check could name our limit: make its limit ours, so the documented 250 MP is what holds.
@@ -59,7 +63,12 @@ def load_image(path: Path) -> np.ndarray:
             img.load()
             upright = ImageOps.exif_transpose(img)
             rgb = _to_rgb(upright)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        except Image.DecompressionBombError:  # a size that grew while decoding
+            raise MediaError(
+                f"{path.name} is too large to decode safely ({pixel_limit_text()}): refused as "
+                "a possible decompression bomb."
+            ) from None
+        except (OSError, ValueError, SyntaxError) as exc:
             raise MediaError(
                 f"{path.name} cannot be decoded (truncated or corrupt: {exc})."
             ) from None
@@ -75,8 +84,8 @@ def _open(path: Path) -> Image.Image:
             img = Image.open(path)
     except Image.DecompressionBombError:
         raise MediaError(
-            f"{path.name} is too large to open safely (the limit is {MAX_PIXELS // 1_000_000} "
-            f"megapixels and {MAX_SIDE} pixels a side): refused as a possible decompression bomb."
+            f"{path.name} is too large to open safely ({pixel_limit_text()}): refused as a "
+            "possible decompression bomb."
         ) from None
     except FileNotFoundError:
         raise MediaError(f"{path.name}: file not found ({path}).") from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from videoseg_desktop.core.errors import SchemaUpgradeNeededError, VideoSegError
 from videoseg_desktop.core.masks import check_rle
 from videoseg_desktop.core.records import MediaItem, MediaKind
+from videoseg_desktop.core.text import noun, plural, size_text
 from videoseg_desktop.media.frame_index import FrameIndex, build_frame_index
 from videoseg_desktop.media.hashing import sha256_file
 from videoseg_desktop.store.leftovers import leftover_candidates
@@ -47,7 +48,7 @@ class CheckReport:
         if same < MAX_SHOWN:
             self.findings.append(Finding(area, problem, advice))
         elif same == MAX_SHOWN:
-            self.findings.append(Finding(area, f"more {area} problems (not listed)", advice))
+            self.findings.append(Finding(area, f"more problems in {area} (not listed)", advice))
 
     def to_dict(self) -> dict:
         return {
@@ -118,7 +119,8 @@ def _check_database(project: Project, report: CheckReport) -> bool:
         tables = sorted({str(r[0]) for r in broken_links})
         report.add(
             "database",
-            f"{len(broken_links)} rows refer to rows that do not exist ({', '.join(tables)})",
+            f"{plural(len(broken_links), 'row')} "
+            f"{noun(len(broken_links), 'refers', 'refer')} to rows that do not exist ({', '.join(tables)})",
             _restore_advice(project.root),
         )
     report.checked["database"] = 1
@@ -204,7 +206,7 @@ def _check_frame_index(project: Project, report: CheckReport, item, path: Path, 
     if len(index) != item.frame_count:
         report.add(
             "cache",
-            f"{name}: the frame index has {len(index)} frames, the project {item.frame_count}",
+            f"{name}: the frame index has {plural(len(index), 'frame')}, the project {item.frame_count}",
             f"delete {cached} (it is rebuilt); if that does not help, restore the file",
         )
 
@@ -252,7 +254,8 @@ def _check_orphans(project: Project, report: CheckReport, media: dict) -> None:
     if orphans:
         shown = ", ".join(orphans[:5]) + (", ..." if len(orphans) > 5 else "")
         report.notes.append(
-            f"{len(orphans)} file(s) in media/ belong to no media item ({shown}): left by an "
+            f"{plural(len(orphans), 'file')} in media/ "
+            f"{noun(len(orphans), 'belongs', 'belong')} to no media item ({shown}): left by an "
             "interrupted import; delete them if you do not need them"
         )
 
@@ -262,8 +265,8 @@ def _check_leftovers(root: Path, report: CheckReport) -> None:
     if found:
         size = sum(_size(p) for p in found)
         report.notes.append(
-            f"{len(found)} leftover(s) of interrupted imports, exports or tracking "
-            f"({size / 2**20:.1f} MiB); they are removed when the project is next opened for "
+            f"{plural(len(found), 'leftover')} of interrupted imports, exports or tracking "
+            f"({size_text(size)}); they are removed when the project is next opened for "
             "writing (if their process is gone)"
         )
 

@@ -17,6 +17,8 @@ import shutil
 import time
 from pathlib import Path
 
+from videoseg_desktop.core.text import plural
+
 log = logging.getLogger(__name__)
 
 LEGACY_AGE_S = 3600
@@ -116,5 +118,5 @@ def clean_leftovers(root: Path) -> list[Path]:
             continue
         removed.append(path)
     if removed:
-        log.info("removed %d leftover(s) of interrupted work in %s", len(removed), root)
+        log.info("removed %s of interrupted work in %s", plural(len(removed), "leftover"), root)
     return removed

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from videoseg_desktop.core.errors import ProjectError, ProjectLockedError
+from videoseg_desktop.core.errors import ProjectLockedError, ReadOnlyAdvisedError
 
 
 class ProjectLock:
@@ -20,7 +20,7 @@ class ProjectLock:
         try:
             fh = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the lock
         except OSError as exc:
-            raise ProjectError(
+            raise ReadOnlyAdvisedError(
                 f"cannot lock {self.path.parent} for writing ({exc.strerror}); open it read-only"
             ) from exc
         try:

@@ -143,6 +143,14 @@ class MaskRepository:
         )
         return [(f, MaskSource(s)) for f, s in rows]
 
+    def frame_times(self, object_id: int) -> list[tuple[int, MaskSource, str]]:
+        """(frame, source, updated_at) per stored mask, without decoding: what is stale."""
+        rows = self._db.conn.execute(
+            "SELECT frame, source, updated_at FROM masks WHERE object_id = ? ORDER BY frame",
+            (object_id,),
+        )
+        return [(f, MaskSource(s), str(t)) for f, s, t in rows]
+
     def delete(self, object_id: int, frame: int) -> MaskRecord | None:
         old = self.get(object_id, frame)
         self.delete_range(object_id, frame, frame + 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.records import ObjectRecord, ObjectState, PromptRecord
+from videoseg_desktop.core.records import MaskSource, ObjectRecord, ObjectState, PromptRecord
 from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
 from videoseg_desktop.store.labels import check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
@@ -185,6 +185,25 @@ class ObjectRepository:
         objects = self._db.conn.execute("SELECT count(*) FROM objects").fetchone()[0]
         masks = self._db.conn.execute("SELECT count(*) FROM masks").fetchone()[0]
         return {"objects": objects, "masks": masks}
+
+    def breakdown(self) -> dict[str, dict[str, int]]:
+        """What made the masks and where the objects stand, for scripts checking a run: masks
+        by source (every source, zeros included), objects by state, and auto masks accepted
+        by a person vs still suggested."""
+        conn = self._db.conn
+        sources = {s.value: 0 for s in MaskSource}
+        for source, n in conn.execute("SELECT source, count(*) FROM masks GROUP BY source"):
+            if source in sources:
+                sources[source] = n
+        states = {s.value: 0 for s in ObjectState}
+        for state, n in conn.execute("SELECT state, count(*) FROM objects GROUP BY state"):
+            if state in states:
+                states[state] = n
+        accepted = conn.execute(
+            "SELECT count(*) FROM masks WHERE source = 'auto' AND accepted_at IS NOT NULL"
+        ).fetchone()[0]
+        auto = {"accepted": accepted, "not_accepted": sources[MaskSource.AUTO.value] - accepted}
+        return {"masks_by_source": sources, "objects_by_state": states, "auto_masks": auto}
 
 
 class ObjectNames:

@@ -175,6 +175,8 @@ class PrelabelWriter:
         self.project = project
         self.job = job
         self.state = ObjectState.NORMAL if accept else ObjectState.SUGGESTED
+        # Accepting straight away is the user's review decision: the masks say so (no flags).
+        self._accepted_by = project.user if accept else None
         self.run: PrelabelRun | None = None
         self.label_id: int | None = None
         self._existing: set[int] = set()  # objects of the label before this run
@@ -182,7 +184,9 @@ class PrelabelWriter:
         self._duplicate: set[int] = set()  # track ids skipped as overlapping an object
         self.report = WriteReport()
 
-    def begin(self) -> PrelabelRun:
+    def begin(self, only_frame: int | None = None) -> PrelabelRun:
+        """Start (or restart) the run. ``only_frame``: a search on one video frame replaces
+        only the untouched suggestions of that frame (the window's Find all)."""
         project, job = self.project, self.job
         with project.transaction():
             name = job.concept.label_name
@@ -190,7 +194,7 @@ class PrelabelWriter:
             self.label_id = label.id
             old = project.prelabels.get(job.media.id, job.key, job.model)
             if old is not None:
-                self._remove_untouched(old)
+                self._remove_untouched(old, only_frame)
             self.run = project.prelabels.start(job.media.id, job.key, job.model)
         self._existing = {
             o.id for o in project.objects.list(job.media.id) if o.label_id == self.label_id
@@ -298,19 +302,30 @@ class PrelabelWriter:
         return obj.id
 
     def _mask(self, obj: int, frame: int, instance: FoundInstance) -> MaskWrite:
-        return MaskWrite(obj, frame, instance.rle, MaskSource.AUTO, self.job.model, instance.score)
+        return MaskWrite(
+            obj,
+            frame,
+            instance.rle,
+            MaskSource.AUTO,
+            self.job.model,
+            instance.score,
+            accepted_by=self._accepted_by,
+        )
 
     def _existing_masks(self, frame: int):
         masks = self.project.masks.for_frame(self.job.media.id, frame)
         return [r for r in masks if r.object_id in self._existing]
 
-    def _remove_untouched(self, run: PrelabelRun) -> None:
+    def _remove_untouched(self, run: PrelabelRun, only_frame: int | None = None) -> None:
         """Objects an unfinished run made that nobody touched since: they will be made again."""
         for obj_id in self.project.prelabels.objects_of(run.id):
             obj = self.project.objects.get(obj_id)
             masks = list(self.project.masks.for_object(obj_id))
             untouched = obj.state == ObjectState.SUGGESTED and all(
-                m.source == MaskSource.AUTO and m.model == self.job.model for m in masks
+                m.source == MaskSource.AUTO
+                and m.model == self.job.model
+                and (only_frame is None or m.frame == only_frame)
+                for m in masks
             )
             if untouched and not self.project.prompts.list(obj_id):
                 self.project.objects.delete(obj_id)

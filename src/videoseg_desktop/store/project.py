@@ -14,6 +14,7 @@ from videoseg_desktop.core.errors import ProjectError, StorageError
 from videoseg_desktop.core.records import MediaItem
 from videoseg_desktop.store.attributes import AttributeRepository
 from videoseg_desktop.store.authors import check_user, default_user
+from videoseg_desktop.store.batch_runs import BatchRunRepository
 from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.effort import ActivityTracker, EffortRepository
 from videoseg_desktop.store.labels import LabelRepository
@@ -113,6 +114,7 @@ class Project:
         self.review = ReviewRepository(self.db)
         self.effort = EffortRepository(self.db)
         self.prelabels = PrelabelRepository(self.db)
+        self.batch_runs = BatchRunRepository(self.db)
         self.media_guard = MediaGuard(self)
 
     def _connect(self, immutable: bool) -> Database:

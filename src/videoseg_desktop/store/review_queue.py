@@ -130,6 +130,14 @@ class ReviewQueue:
             ).fetchall()
         )
 
+    def suggested_counts(self) -> dict[int, int]:
+        """Suggested objects (awaiting accept or reject) per media item."""
+        return dict(
+            self._db.conn.execute(
+                "SELECT media_id, count(*) FROM objects WHERE state = 'suggested' GROUP BY media_id"
+            ).fetchall()
+        )
+
     def object_flags(self, object_id: int) -> list[FrameFlag]:
         """One object's flagged frames in order (the track overview marks them)."""
         rows = self._db.conn.execute(

@@ -224,6 +224,22 @@ CREATE TABLE prelabel_objects (
 CREATE INDEX prelabel_objects_by_object ON prelabel_objects(object_id);
 """
 
+# Batch runs (`videoseg track --all`, on a Ray cluster or locally): one row per (media, command,
+# model) says that the run finished on these inputs (a fingerprint of what it started from), so a
+# resumed batch skips it; written in the transaction of the run's last batch of masks.
+_V_BATCH_RUNS = """
+CREATE TABLE batch_runs (
+    media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    command TEXT NOT NULL,
+    model TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    stored INTEGER NOT NULL DEFAULT 0,
+    author TEXT,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (media_id, command, model)
+);
+"""
+
 # Work packages (ADR 0015): the packages split off this project, and per package item (an
 # object or a media item's status) which source item it maps to and the fingerprints both sides
 # had at the split or the last merge, so a merge tells who changed what since, and merging the
@@ -263,6 +279,7 @@ MIGRATIONS: list[str] = [
     _V_REVIEW,
     _V_PRELABEL,
     _V_MEDIA_STAT,
+    _V_BATCH_RUNS,
     _V_TEAM,
     _V_SCALE,
 ]

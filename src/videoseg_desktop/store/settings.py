@@ -17,8 +17,9 @@ from videoseg_desktop.core.errors import ProjectError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SETTINGS = {"name": "", "default_model": "tiny", "image_size": "1024"}
-IMAGE_SIZES = ("256", "512", "1024")
+# "auto": the input size follows the device when the model loads (512 on a CPU, 1024 on a GPU).
+DEFAULT_SETTINGS = {"name": "", "default_model": "tiny", "image_size": "auto"}
+IMAGE_SIZES = ("auto", "256", "512", "1024")
 MAX_PROJECT_NAME = 200
 # A model is named, never located: no path separators, no leading dot (see inference/registry).
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

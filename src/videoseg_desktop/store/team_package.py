@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError
+from videoseg_desktop.core.text import plural
 
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
@@ -31,9 +32,7 @@ class TeamPackageError(ProjectError):
     """A folder that is not a usable work package of this project (one line for the user)."""
 
 
-def count_text(n: int, word: str, many: str | None = None) -> str:
-    """``1 conflict``, ``2 conflicts``: user-facing counts (never "(s)")."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
+count_text = plural  # user-facing counts (never "(s)"): core.text.plural
 
 
 def project_id(conn: sqlite3.Connection) -> str | None:

@@ -38,14 +38,29 @@ class AppOptions:
         )
 
 
+SIZES = ("auto", 256, 512, 1024)
+KNOWN_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # inference.device.PRECISIONS
+
+
 def initial_config(options: AppOptions, preferences: Preferences) -> ModelConfig:
-    """Command line first, then what the user last chose in the model panel, then defaults."""
+    """Command line first, then what the user last chose in the model panel, then defaults.
+
+    The input size stays "auto" (chosen from the device at load: 512 on a CPU, 1024 on a GPU)
+    until the user picks one; the checkpoint is the file chosen for that model, if any.
+    """
     saved = preferences.get("model", {}) or {}
+    if not isinstance(saved, dict):
+        saved = {}
+    size = saved.get("image_size")
+    model = options.model or saved.get("model") or "tiny"
+    device = options.device or saved.get("device") or None
     return ModelConfig(
-        model=options.model or saved.get("model") or "tiny",
-        checkpoint=options.checkpoint,
-        image_size=int(options.image_size or saved.get("image_size") or 1024),
-        device=options.device or saved.get("device") or None,
+        model=model if isinstance(model, str) else "tiny",
+        checkpoint=options.checkpoint or preferences.checkpoint_for(str(model)),
+        image_size=options.image_size or (size if size in SIZES else "auto"),
+        device=device if isinstance(device, str) else None,
+        # Preferences are a file too: anything but a known precision means the default.
+        precision=saved.get("precision") if saved.get("precision") in KNOWN_PRECISIONS else "auto",
     )
 
 
@@ -64,10 +79,18 @@ class AppContext(QObject):
         self._owns_client = client is None
         self.windows: list = []
 
+    def remember_checkpoint(self, model: str, path: str) -> None:
+        self.preferences.remember_checkpoint(model, path)
+
     def remember_model(self, config: ModelConfig) -> None:
         self.preferences.set(
             "model",
-            {"model": config.model, "image_size": config.image_size, "device": config.device},
+            {
+                "model": config.model,
+                "image_size": config.image_size,
+                "device": config.device,
+                "precision": config.precision,
+            },
         )
 
     def shutdown(self) -> None:

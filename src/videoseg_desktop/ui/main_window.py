@@ -26,12 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop import __version__
-from videoseg_desktop.core.errors import ProjectLockedError, VideoSegError
+from videoseg_desktop.core.errors import ProjectLockedError, ReadOnlyAdvisedError, VideoSegError
 from videoseg_desktop.store import DB_NAME, Project
+from videoseg_desktop.ui import quit_flow
 from videoseg_desktop.ui.annotation.annotation_controller import AnnotationController
 from videoseg_desktop.ui.app_context import AppContext
 from videoseg_desktop.ui.canvas.canvas_presenter import CanvasPresenter
 from videoseg_desktop.ui.canvas.canvas_view import CanvasView
+from videoseg_desktop.ui.dialogs.message_boxes import message_box
 from videoseg_desktop.ui.dialogs.model_setup import ModelSetupFlow
 from videoseg_desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from videoseg_desktop.ui.editing import MaskEditing
@@ -39,11 +41,16 @@ from videoseg_desktop.ui.panels.label_panel import LabelPanel
 from videoseg_desktop.ui.panels.media_browser_dock import MediaBrowserDock, dropped_paths
 from videoseg_desktop.ui.panels.model_panel import ModelPanel
 from videoseg_desktop.ui.panels.object_list_panel import ObjectListPanel
+from videoseg_desktop.ui.prelabel.prelabel_studio import PrelabelStudio
 from videoseg_desktop.ui.project import project_actions
 from videoseg_desktop.ui.project.project_session import ProjectSession
 from videoseg_desktop.ui.project.read_only import ReadOnlyGuard, offer_read_only, window_title
 from videoseg_desktop.ui.project.start_page import StartPage
+from videoseg_desktop.ui.review.activity import ActivityMonitor
+from videoseg_desktop.ui.review.review_mode import ReviewMode
+from videoseg_desktop.ui.review.user_name import apply_user, resolve_user
 from videoseg_desktop.ui.team.team_menu import TeamMenu
+from videoseg_desktop.ui.theme.fields import FieldKeys
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
@@ -70,10 +77,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self.actions = WindowActions(self)
+        self.field_keys = FieldKeys(self, self.canvas)  # fields hand keys back to the canvas
         self.media_dock = MediaBrowserDock(self, load_thumbnails)
         self.label_panel = LabelPanel()
         self.object_panel = ObjectListPanel()
-        self.model_panel = ModelPanel(self.client)
+        self.model_panel = ModelPanel(self.client, context.preferences)
         self._session_views: list = []
         self.add_dock(self.media_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.labels_dock = self._wrap("Labels", self.label_panel)
@@ -99,6 +107,10 @@ class MainWindow(QMainWindow):
         self._wire()
         self.editing = MaskEditing.install(self)  # brush, eraser, polygon, clean-up
         self.video = VideoStudio.install(self)  # timeline, playback, tracking, track edits
+        self.review = ReviewMode.install(self)  # review queue, accept/reject, workflow states
+        self.activity = ActivityMonitor(self)  # active time per media item, for the statistics
+        self._session_views.append(self.activity)
+        self.prelabel = PrelabelStudio.install(self)  # SAM 3 "Find all", suggestions
         self.team = TeamMenu.install(self)  # File > Team: work packages
         self._watch_edits()
         self.show_start_page()
@@ -154,7 +166,8 @@ class MainWindow(QMainWindow):
         a.import_media.triggered.connect(self.media_dock.choose_and_import)
         a.export.triggered.connect(lambda: project_actions.export(self))
         a.close_project.triggered.connect(self.close_project)
-        a.quit.triggered.connect(self.close)
+        a.quit.triggered.connect(lambda: quit_flow.quit_application(self.context, self))
+        a.close_window.triggered.connect(self.close)
         a.undo.triggered.connect(lambda: self.session and self.session.undo_stack.undo())
         a.redo.triggered.connect(lambda: self.session and self.session.undo_stack.redo())
         a.new_object.triggered.connect(lambda: self.controller and self.controller.new_object())
@@ -182,6 +195,12 @@ class MainWindow(QMainWindow):
                 self.show_error
             )
         self.model_panel.configChanged.connect(self.context.remember_model)
+        panel, setup = self.model_panel, self.model_setup
+        panel.downloadRequested.connect(setup.start_download)
+        panel.chooseFileRequested.connect(lambda model: setup.choose_file(model=model))
+        panel.importRequested.connect(lambda: setup.choose_import())
+        setup.checkpointChosen.connect(self._remember_checkpoint)
+        setup.modelImported.connect(self._use_imported_model)
         self.client.stateChanged.connect(self._show_model_state)
         # Bound methods only on the shared client: Qt drops them when this window is deleted.
         self.client.deviceKnown.connect(self._show_device)
@@ -198,9 +217,10 @@ class MainWindow(QMainWindow):
         """
         try:
             project = Project.open(path, read_only=read_only)
-        except ProjectLockedError as exc:
+        except ReadOnlyAdvisedError as exc:  # in use elsewhere, or its lock cannot be taken
             self.last_error = str(exc)
-            self.lock_dialog = offer_read_only(self, path, str(exc))
+            title = "Project in use" if isinstance(exc, ProjectLockedError) else "Project locked"
+            self.lock_dialog = offer_read_only(self, path, str(exc), title)
             return False
         except VideoSegError as exc:
             self.show_error(f"Could not open {path}: {exc}")
@@ -213,6 +233,7 @@ class MainWindow(QMainWindow):
     def attach_project(self, project: Project) -> None:
         self.close_project()
         self.read_only.set_active(False)
+        apply_user(project, resolve_user(self.context.preferences))  # the author of every write
         self.session = ProjectSession(project, self)
         self.presenter = CanvasPresenter(self.session, self.canvas, self)
         self.controller = AnnotationController(self.session, self.client, self)
@@ -220,6 +241,7 @@ class MainWindow(QMainWindow):
         for source in (self.session, self.presenter, self.controller):
             source.errorOccurred.connect(self.show_error)
         self.controller.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.controller.maskApplied.connect(self.model_panel.show_wait)
         self.session.undo_stack.canUndoChanged.connect(self.actions.undo.setEnabled)
         self.session.undo_stack.canRedoChanged.connect(self.actions.redo.setEnabled)
         for view in self._session_views:
@@ -265,7 +287,7 @@ class MainWindow(QMainWindow):
     def _set_project_ui(self, open_: bool) -> None:
         self.stack.setCurrentWidget(self.canvas if open_ else self.start_page)
         for dock in self.findChildren(QDockWidget):
-            dock.setVisible(open_)
+            dock.setVisible(open_ and not (hasattr(dock, "hidden_now") and dock.hidden_now()))
         for action in self.actions.project_actions():
             action.setEnabled(open_)
         if open_ and self.session is not None:
@@ -295,6 +317,10 @@ class MainWindow(QMainWindow):
         later = [i for i in todo if i > self.session.media_id]
         self.session.set_media(later[0] if later else todo[0])
 
+    def is_tracking(self) -> bool:
+        tracking = self.video.tracking
+        return tracking is not None and tracking.running
+
     def cancel(self) -> None:
         if not self.canvas.cancel_gesture() and self.controller is not None:
             self.controller.cancel()
@@ -305,7 +331,7 @@ class MainWindow(QMainWindow):
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
         if self.isVisible():
-            box = QMessageBox(QMessageBox.Icon.Warning, "VideoSeg Desktop", message, parent=self)
+            box = message_box(self, "VideoSeg Desktop", message)  # selectable, URLs unbroken
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.finished.connect(self._refocus)
             box.open()
@@ -315,6 +341,23 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         if self.session is not None:
             self.canvas.setFocus()
+
+    def _remember_checkpoint(self, model: str, path: str) -> None:
+        self.context.remember_checkpoint(model, path)
+        self.model_panel.refresh_models()
+        self.model_panel.show_config(self.client.config)
+
+    def _use_imported_model(self, model: str) -> None:
+        """Switch to a model the user just imported (the list shows it already)."""
+        from dataclasses import replace
+
+        self.model_panel.refresh_models()
+        config = replace(self.client.config, model=model, checkpoint=None)
+        self.client.configure(config)
+        self.context.remember_model(config)
+        self.model_panel.show_config(config)
+        self.client.retry_load()
+        self.statusBar().showMessage(f"Imported the model {model}; it is now in use.", 8000)
 
     def _show_device(self, device: str) -> None:
         self.device_label.setText(f"Device: {device}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
+
+from videoseg_desktop.ui.theme.fields import commit_field
+from videoseg_desktop.ui.theme.icons import decorate
 
 Key = QKeySequence.StandardKey
 
@@ -27,6 +30,7 @@ class WindowActions:
         self.export = self._add(self.file_menu, "&Export…", ["Ctrl+E"])
         self.file_menu.addSeparator()
         self.close_project = self._add(self.file_menu, "&Close Project", [Key.Close])
+        self.close_window = self._add(self.file_menu, "Close &Window", ["Ctrl+Shift+W"])
         self.quit = self._add(
             self.file_menu, "&Quit", [Key.Quit, "Ctrl+Q"]
         )  # Quit is empty on Windows
@@ -63,12 +67,18 @@ class WindowActions:
             action.setProperty("summary_keys", "1 … 9")
         self.tools_menu = menus.addMenu("&Tools")  # mask editing tools plug in here
 
+        for name in ("new_project", "open_project", "import_media", "export", "undo", "redo",
+                     "new_object", "delete_object", "zoom_in", "zoom_out", "zoom_fit"):  # fmt: skip
+            decorate(getattr(self, name), name)  # the same set as the tool bars and panels
+
         self.help_menu = menus.addMenu("&Help")
         self.shortcuts = self._add(self.help_menu, "&Keyboard Shortcuts", ["?", "F1"])
         self.about = self._add(self.help_menu, "&About VideoSeg Desktop")
 
     def _add(self, menu: QMenu, text: str, keys: list | None = None) -> QAction:
         action = QAction(text, self.window)
+        # First slot: a number typed into a focused spin box counts before the action reads it.
+        action.triggered.connect(lambda *_: commit_field(QApplication.focusWidget()))
         if keys:
             sequences = []
             for key in keys:

@@ -34,6 +34,7 @@ class CanvasPresenter(QObject):
         self._shown: tuple[int, int] | None = None
         session.mediaChanged.connect(self._on_media)
         session.frameChanged.connect(self._on_frame)
+        session.imageReplaced.connect(self._on_image_replaced)
         session.objectChanged.connect(self._on_selection)
         session.visibilityChanged.connect(self._apply_visibility)
         events = session.events
@@ -55,6 +56,9 @@ class CanvasPresenter(QObject):
         # Only the shown frame's masks stay decoded: playing a long video must not pile them up.
         self._decoded = {k: v for k, v in self._decoded.items() if k[1] == frame}
         self.show_current(keep_view=True)
+
+    def _on_image_replaced(self, _frame: int) -> None:
+        self.show_current(keep_view=True)  # the exact frame, in place of the scrub preview
 
     def show_current(self, keep_view: bool = True) -> None:
         session = self.session
@@ -125,7 +129,8 @@ class CanvasPresenter(QObject):
 
     def _apply_visibility(self) -> None:
         for object_id in self.canvas.overlays:
-            self.canvas.set_overlay_visible(object_id, object_id not in self.session.hidden)
+            hidden = object_id in self.session.hidden or object_id in self.session.filtered
+            self.canvas.set_overlay_visible(object_id, not hidden)
         self.refresh_prompts()
 
     # -- prompts ---------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class PromptTool(CanvasTool):
     name = "prompt"
     pointRequested = Signal(object)  # Point
     boxRequested = Signal(object)  # Box
+    exemplarRequested = Signal(object, bool)  # Box, positive: Alt+drag, Alt+Shift+drag "not this"
     removeRequested = Signal(float, float, float)  # x, y, radius (image pixels)
 
     def __init__(self, parent: QObject | None = None):
@@ -63,6 +64,7 @@ class PromptTool(CanvasTool):
         self._press_screen = None
         self._press_image: QPointF | None = None
         self._negative = False
+        self._exemplar: bool | None = None  # Alt held: True positive, False negative example
         self._band: RubberBandItem | None = None
 
     def mouse_press(self, event: QMouseEvent, pos: QPointF) -> bool:
@@ -79,6 +81,8 @@ class PromptTool(CanvasTool):
         self._negative = bool(
             mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         )
+        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+        self._exemplar = None if not alt else not (mods & Qt.KeyboardModifier.ShiftModifier)
         self._press_screen = event.position()
         self._press_image = QPointF(pos)
         return True
@@ -103,6 +107,10 @@ class PromptTool(CanvasTool):
         if band is not None:
             rect = self._clamped_rect(pos, start)
             if rect.width() >= MIN_BOX_PX and rect.height() >= MIN_BOX_PX:
+                box = Box(rect.left(), rect.top(), rect.right(), rect.bottom())
+                if self._exemplar is not None:  # an example for "Find all", not a prompt
+                    self.exemplarRequested.emit(box, self._exemplar)
+                    return True
                 self.boxRequested.emit(Box(rect.left(), rect.top(), rect.right(), rect.bottom()))
                 return True
         if self.view.image_rect().contains(start):

@@ -43,8 +43,39 @@ OPTIONS = {  # which options each exporter takes
 }
 
 
+CHECK_TEXTS = {
+    "polygons": "Polygons instead of RLE (holes are filled)",
+    "frames_as_images": "Include annotated video frames as images",
+    "copy_images": "Copy the images next to the annotations",
+    "zip_output": "Write a .zip",
+}
+
+
+def window_wording(text: str) -> str:
+    """An exporter's advice names the CLI flag (``add --frames-as-images``); the window names
+    its own check box instead, which is what the user can act on here."""
+    for name, label in CHECK_TEXTS.items():
+        flag = "--" + name.replace("_", "-")
+        text = text.replace(f"add {flag}", f'tick "{label}" in the Export dialog')
+        text = text.replace(flag, f'"{label}"')
+    return text
+
+
 class ExportCancelled(VideoSegError):
     """The user cancelled the export (nothing was written)."""
+
+
+_RUNNING: list[QProgressDialog] = []  # progress dialogs of the exports running now (any window)
+
+
+def running_exports() -> int:
+    return len(_RUNNING)
+
+
+def cancel_exports() -> None:
+    """Quit: every running export stops at its next progress step (nothing half-written stays)."""
+    for dialog in list(_RUNNING):
+        dialog.cancel()
 
 
 class ExportDialog(QDialog):
@@ -70,12 +101,7 @@ class ExportDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked)
             self.labels.addItem(item)
         self.labels.setMaximumHeight(120)
-        self.checks = {
-            "polygons": QCheckBox("Polygons instead of RLE (holes are filled)"),
-            "frames_as_images": QCheckBox("Include annotated video frames as images"),
-            "copy_images": QCheckBox("Copy the images next to the annotations"),
-            "zip_output": QCheckBox("Write a .zip"),
-        }
+        self.checks = {name: QCheckBox(text) for name, text in CHECK_TEXTS.items()}
         self.out_edit = QLineEdit()
         self.out_edit.setPlaceholderText(f"a new timestamped folder in {project.exports_dir}")
         browse = QPushButton("Browse…")
@@ -152,11 +178,13 @@ def run_export(project, fmt: str, kwargs: dict, parent: QWidget | None = None):
         if dialog.wasCanceled():
             raise ExportCancelled("export cancelled")
 
+    _RUNNING.append(dialog)
     try:
         return EXPORTERS[fmt](project, progress=progress, **kwargs)
     except ExportCancelled:
         return None
     finally:
+        _RUNNING.remove(dialog)
         dialog.close()
         dialog.deleteLater()
 
@@ -168,11 +196,11 @@ def export_interactively(project, selected_media_ids: list[int], parent: QWidget
     try:
         summary = run_export(project, dialog.format(), dialog.export_kwargs(), parent)
     except VideoSegError as exc:
-        QMessageBox.warning(parent, "Export failed", str(exc))
+        QMessageBox.warning(parent, "Export failed", window_wording(str(exc)))
         return None
     if summary is not None:
         text = summary.line()
         if summary.warnings:
-            text += "\n\n" + "\n".join(f"• {w}" for w in summary.warnings)
+            text += "\n\n" + "\n".join(f"• {window_wording(w)}" for w in summary.warnings)
         QMessageBox.information(parent, "Export finished", text)
     return summary

@@ -1,16 +1,33 @@
 """Getting the model ready: a progress dialog while it loads; when its checkpoint is missing,
-an offer to download it (with progress and cancel) or to choose a file; plain words offline.
+an offer to download it (with progress and cancel), to choose a file or to import one; plain
+words offline.
+
+One dialog at a time (docs/adr/0012): the missing-model question is asked once per model and
+never while another model dialog is open in any window; after that (or after Cancel) the model
+panel keeps offering the same three ways forward.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from dataclasses import replace
 
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+from videoseg_desktop.core.text import size_text
 from videoseg_desktop.inference.registry import OFFICIAL_MODELS
+from videoseg_desktop.ui.dialogs.message_boxes import message_box
 from videoseg_desktop.ui.inference.inference_client import InferenceClient
-from videoseg_desktop.ui.inference.inference_jobs import DownloadAnswer, DownloadJob
-from videoseg_desktop.ui.inference.inference_worker import ERROR, LOADING
+from videoseg_desktop.ui.inference.inference_jobs import (
+    DownloadAnswer,
+    DownloadJob,
+    ImportAnswer,
+    ImportJob,
+)
+from videoseg_desktop.ui.inference.inference_worker import ERROR, LOADING, READY
+
+MISSING_BOX = "modelMissingBox"  # object name: any window's open question is seen by all
+CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 
 OFFLINE_HINTS = ("urlopen error", "Name or service not known", "Temporary failure", "unreachable")
 
@@ -26,6 +43,8 @@ class ModelSetupFlow(QObject):
     """Owns the model-related dialogs of one window."""
 
     messageShown = Signal(str)
+    checkpointChosen = Signal(str, str)  # model, checkpoint file (to remember it)
+    modelImported = Signal(str)  # the name the imported model is known by
 
     def __init__(self, client: InferenceClient, parent_widget: QWidget):
         super().__init__(parent_widget)
@@ -34,6 +53,9 @@ class ModelSetupFlow(QObject):
         self.download_dialog: QProgressDialog | None = None
         self.missing_box: QMessageBox | None = None
         self._download_id = 0
+        self._import_id = 0
+        self._offered: set[str] = set()  # models whose missing-model question was asked
+        self._file_dialog_open = False
         client.stateChanged.connect(self._on_state)
         client.modelMissing.connect(self.offer_download)
         client.progress.connect(self._on_progress)
@@ -61,25 +83,40 @@ class ModelSetupFlow(QObject):
             self.loading_dialog.close()
             self.loading_dialog.deleteLater()
             self.loading_dialog = None
+        if state == READY:
+            self._offered.clear()  # should a model go missing again later, ask again
         if state == ERROR and self.parent_widget.isActiveWindow():
             self.messageShown.emit(f"The model could not be loaded: {detail}")
 
     # -- missing checkpoint ----------------------------------------------------------------
+    def busy(self) -> bool:
+        """Whether a model dialog of any window is open (or a download runs from this one)."""
+        if self.download_dialog is not None or self._file_dialog_open:
+            return True
+        return any(
+            w.objectName() == MISSING_BOX and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+
     def offer_download(self, model: str, message: str) -> None:
-        if self.missing_box is not None:
+        """Ask once per model; the model panel's buttons offer the same afterwards."""
+        if model in self._offered or self.busy() or not self.parent_widget.isVisible():
             return
+        self._offered.add(model)
         spec = OFFICIAL_MODELS.get(model)
-        size = f" ({spec.size_bytes / 1e6:.0f} MB)" if spec else ""
+        size = f" ({size_text(spec.size_bytes)})" if spec else ""
         box = QMessageBox(self.parent_widget)
+        box.setObjectName(MISSING_BOX)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Model not downloaded")
         box.setText(f"The {model} model is not on this computer yet.")
         box.setInformativeText(
-            f"Download it now{size}, or choose a checkpoint file you already have."
+            f"Download it now{size}, choose a checkpoint file you already have, or import a "
+            "fine-tuned one. The Model panel offers the same later."
         )
         box.setDetailedText(message)
         download = box.addButton(f"Download{size}", QMessageBox.ButtonRole.AcceptRole)
         choose = box.addButton("Choose file…", QMessageBox.ButtonRole.ActionRole)
+        import_ = box.addButton("Import…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         self.missing_box = box
 
@@ -91,11 +128,16 @@ class ModelSetupFlow(QObject):
                 self.start_download(model)
             elif clicked is choose:
                 self.choose_file()
+            elif clicked is import_:
+                self.choose_import()
 
         box.finished.connect(finished)
         box.open()
 
     def start_download(self, model: str) -> None:
+        if self.download_dialog is not None:  # one download at a time: show the running one
+            self.download_dialog.raise_()
+            return
         dialog = QProgressDialog(
             f"Downloading the {model} model…", "Cancel", 0, 100, self.parent_widget
         )
@@ -108,20 +150,31 @@ class ModelSetupFlow(QObject):
         self._download_id = self.client.download(model)
         dialog.show()
 
-    def choose_file(self, path: str | None = None) -> None:
+    def choose_file(self, path: str | None = None, model: str | None = None) -> None:
+        """Load ``model`` (default: the current one) from a checkpoint file the user has."""
+        model = model or self.client.config.model
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self.parent_widget,
-                "Choose a SAM 2.1 checkpoint",
-                "",
-                "Checkpoints (*.pt *.pth);;All files (*)",
-            )
+            path = self._ask_file(f"Choose a checkpoint for the {model} model")
         if not path:
             return
-        from dataclasses import replace
-
-        self.client.configure(replace(self.client.config, checkpoint=path))
+        self.client.configure(replace(self.client.config, model=model, checkpoint=path))
+        self.checkpointChosen.emit(model, path)
         self.client.retry_load()
+
+    def choose_import(self, path: str | None = None) -> None:
+        """Import a (fine-tuned) checkpoint into the models folder, like `videoseg models import`."""
+        if path is None:
+            path = self._ask_file("Import a SAM 2.1 checkpoint into the models folder")
+        if path:
+            self._import_id = self.client.submit(ImportJob(path=path))
+
+    def _ask_file(self, title: str) -> str:
+        self._file_dialog_open = True
+        try:
+            path, _ = QFileDialog.getOpenFileName(self.parent_widget, title, "", CHECKPOINT_FILTER)
+        finally:
+            self._file_dialog_open = False
+        return path
 
     def _on_progress(self, request_id: int, done: int, total: int, text: str) -> None:
         if request_id != self._download_id or self.download_dialog is None:
@@ -129,22 +182,28 @@ class ModelSetupFlow(QObject):
         if total > 0:
             self.download_dialog.setMaximum(1000)
             self.download_dialog.setValue(int(1000 * done / total))
-            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+            self.download_dialog.setLabelText(f"{text}: {size_text(done)} of {size_text(total)}")
         else:
             self.download_dialog.setMaximum(0)
-            self.download_dialog.setLabelText(f"{text}: {done / 1e6:.0f} MB")
+            self.download_dialog.setLabelText(f"{text}: {size_text(done)}")
 
     def _on_answer(self, answer) -> None:
         if isinstance(answer, DownloadAnswer) and answer.request_id == self._download_id:
             self._close_download()
             self.client.retry_load()
+        elif isinstance(answer, ImportAnswer) and answer.request_id == self._import_id:
+            self.modelImported.emit(answer.model)
 
     def _on_failed(self, job, message: str) -> None:
         if isinstance(job, DownloadJob) and job.request_id == self._download_id:
             self._close_download()
-            QMessageBox.warning(
-                self.parent_widget, "Download failed", plain_download_error(message)
-            )
+            box = message_box(self.parent_widget, "Download failed", plain_download_error(message))
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # the URL stays on one line, selectable, with Copy Link
+        elif isinstance(job, ImportJob) and job.request_id == self._import_id:
+            box = message_box(self.parent_widget, "Import failed", message)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
 
     def _close_download(self) -> None:
         if self.download_dialog is not None:

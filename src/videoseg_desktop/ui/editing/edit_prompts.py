@@ -20,9 +20,10 @@ from videoseg_desktop.core.records import MaskSource
 
 
 def click_mask_prompt(project, object_id: int, frame: int) -> np.ndarray | None:
-    """The mask prompt for a click on ``object_id`` at ``frame``: its edited mask, or None."""
+    """The mask prompt for a click on ``object_id`` at ``frame``: its edited mask, or a
+    model-found (auto) one, e.g. an accepted pre-label; else None."""
     record = project.masks.get(object_id, frame)
-    if record is None or record.source != MaskSource.EDITED:
+    if record is None or record.source not in (MaskSource.EDITED, MaskSource.AUTO):
         return None
     return decode_rle(record.rle)
 

@@ -26,6 +26,8 @@ from videoseg_desktop.core import mask_ops
 from videoseg_desktop.ui.editing.brush_tool import BrushTool
 from videoseg_desktop.ui.editing.mask_editor import MAX_BRUSH, MIN_BRUSH, MaskEditor
 from videoseg_desktop.ui.editing.polygon_tool import PolygonTool
+from videoseg_desktop.ui.theme.fields import field_value
+from videoseg_desktop.ui.theme.icons import icon
 
 ActionFactory = Callable[[str, list], QAction]  # (text, shortcut keys) -> a new action
 
@@ -47,6 +49,7 @@ TOOLS = (  # name, menu text, shortcut, what it does
     ),
 )
 TIPS = {name: tip for name, _text, _key, tip in TOOLS}
+CLEANUP_ICONS = ("fill_holes", "remove_islands", "smooth", "grow", "shrink")
 
 
 class MaskEditing(QObject):
@@ -78,6 +81,7 @@ class MaskEditing(QObject):
         for name, text, key, tip in TOOLS:
             action = self._new_action(text, [key])
             action.setCheckable(True)
+            action.setIcon(icon(name))
             action.setToolTip(f"{text.replace('&', '')} ({key}): {tip}")
             action.setStatusTip(tip)
             action.triggered.connect(lambda _checked=False, n=name: self.set_tool(n))
@@ -86,6 +90,8 @@ class MaskEditing(QObject):
         self.tool_actions["prompt"].setChecked(True)
         self.smaller = self._action("Smaller Brush", ["["], lambda: self.editor.step_brush(-1))
         self.bigger = self._action("Bigger Brush", ["]"], lambda: self.editor.step_brush(1))
+        self.smaller.setIcon(icon("smaller_brush"))
+        self.bigger.setIcon(icon("bigger_brush"))
         self.island_px = _spin(1, 10_000_000, 100, " px")
         self.smooth_px = _spin(1, 100, 2, " px")
         self.grow_px = _spin(1, 500, 2, " px")
@@ -101,6 +107,8 @@ class MaskEditing(QObject):
             self.grow,
             self.shrink,
         ]
+        for action, key in zip(self.cleanup_actions, CLEANUP_ICONS, strict=True):
+            action.setIcon(icon(key))
         self.toolbar = self._build_toolbar()
         self.panel = self._build_panel()
         self._dock: QDockWidget | None = None
@@ -155,17 +163,17 @@ class MaskEditing(QObject):
         return self.editor.apply(mask_ops.fill_holes, "Fill holes")
 
     def _remove_islands(self) -> bool:
-        n = self.island_px.value()
+        n = field_value(self.island_px)
         return self.editor.apply(
             lambda m: mask_ops.remove_islands(m, n), f"Remove islands < {n} px"
         )
 
     def _smooth(self) -> bool:
-        r = self.smooth_px.value()
+        r = field_value(self.smooth_px)
         return self.editor.apply(lambda m: mask_ops.smooth_edges(m, r), f"Smooth edge ({r} px)")
 
     def _grow(self, sign: int) -> bool:
-        n = self.grow_px.value() * sign
+        n = field_value(self.grow_px) * sign
         text = f"Grow by {n} px" if n > 0 else f"Shrink by {-n} px"
         return self.editor.apply(lambda m: mask_ops.grow(m, n), text)
 
@@ -230,7 +238,7 @@ def _spin(low: int, high: int, value: int, suffix: str) -> QSpinBox:
 
 
 def _button(action: QAction) -> QPushButton:
-    button = QPushButton(action.text().replace("&", ""))
+    button = QPushButton(action.icon(), action.text().replace("&", ""))
     button.setToolTip(action.toolTip())
     button.clicked.connect(action.trigger)
     action.enabledChanged.connect(button.setEnabled)

@@ -67,6 +67,8 @@ class InferenceClient(QObject):
 
     def submit(self, job: Job) -> int:
         job.request_id = self.book.issue(job.slot)
+        if not job.background:  # seen at once by a precompute running on the worker thread
+            self.worker.user_requests.arrived(job)
         self._toWorker.emit(job)
         return job.request_id
 
@@ -100,7 +102,10 @@ class InferenceClient(QObject):
     def is_ready(self) -> bool:
         return self.state == READY
 
-    def shutdown(self, timeout_ms: int = 10000) -> None:
+    def shutdown(self, timeout_ms: int = 60000) -> None:
+        # Importing torch or loading a model cannot be interrupted and takes well over 10 s on a
+        # busy CPU; a QThread destroyed while running aborts the process (seen on quitting a
+        # --smoke-test launch right after start), so wait for it.
         if self._thread.isRunning():
             self.worker.request_cancel()
             self._thread.quit()

@@ -26,7 +26,7 @@ class ModelConfig:
 
     model: str = "tiny"
     checkpoint: str | None = None
-    image_size: int = 1024
+    image_size: int | str = "auto"  # "auto": 512 on a CPU, 1024 on a GPU (chosen at load)
     device: str | None = None  # None: best available (cuda > mps > cpu)
     precision: str = "auto"
 
@@ -53,6 +53,8 @@ class FrameRef:
 class Job:
     priority: ClassVar[int] = 5  # lower runs sooner
     needs_engine: ClassVar[bool] = True
+    # Background work (precomputing) yields to every other job: someone waits for those.
+    background: ClassVar[bool] = False
     request_id: int = field(default=0, init=False)
     submitted_at: float = field(default_factory=time.perf_counter, init=False)
 
@@ -91,6 +93,7 @@ class PrecomputeAnswer:
     key: Hashable
     encoded: bool
     seconds: float
+    abandoned: bool = False  # a user request came first; the job runs again later
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,13 @@ class ModelAnswer:
 class DownloadAnswer:
     request_id: int
     model: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ImportAnswer:
+    request_id: int
+    model: str  # the name it is now known by
     path: str
 
 
@@ -191,29 +201,52 @@ class MaskJob(Job):
 class PrecomputeJob(Job):
     """Encode an image ahead of the first click (the current one first, then neighbours).
 
-    It never loads the model by itself: the model loads on first use.
+    It never loads the model by itself: the model loads on first use. It is background work
+    (docs/adr/0012): neighbours wait while prompts are arriving, and a running encoding stops
+    between two layers of the encoder as soon as a user request for another image is waiting,
+    then goes back to the queue.
     """
 
     priority: ClassVar[int] = 3
     needs_engine: ClassVar[bool] = False
+    background: ClassVar[bool] = True
     key: Hashable = None
     frame_ref: FrameRef | None = None
     image: np.ndarray | None = None
     urgent: bool = False  # the image on screen (runs before neighbours)
+    abandoned: int = 0  # how often a user request made it stop
 
     def run(self, worker) -> PrecomputeAnswer | None:
         if worker.engine is None:
             return None
+        from videoseg_desktop.inference.image_session import EncodingAbandoned
+
         session = worker.engine.image_session()
         if session.has_embedding(self.key):
             return PrecomputeAnswer(self.request_id, self.key, False, 0.0)
         start = time.perf_counter()
-        image = self.image if self.image is not None else self.frame_ref.read()
-        encoded = session.precompute(self.key, image)
+        if self.image is None:
+            self.image = self.frame_ref.read()  # kept: a second try needs no second decode
+        try:
+            encoded = session.precompute(
+                self.key, self.image, should_yield=lambda: worker.user_waiting(self.key)
+            )
+        except EncodingAbandoned:
+            self.abandoned += 1
+            worker.requeue(self)
+            return PrecomputeAnswer(
+                self.request_id, self.key, False, time.perf_counter() - start, abandoned=True
+            )
+        self.image = None
         return PrecomputeAnswer(self.request_id, self.key, encoded, time.perf_counter() - start)
 
     def sort_priority(self) -> int:
         return 2 if self.urgent else self.priority
+
+    @property
+    def waits_for_quiet(self) -> bool:
+        """Neighbours wait until the user has stopped prompting for a moment."""
+        return not self.urgent
 
 
 @dataclass
@@ -234,6 +267,26 @@ class DownloadJob(Job):
 
         path = download_model(self.model, progress)
         return DownloadAnswer(self.request_id, self.model, str(path))
+
+
+@dataclass
+class ImportJob(Job):
+    """Import a SAM 2.1 checkpoint file into the models folder (``videoseg models import``).
+
+    On the worker: checking that the weights fit an architecture needs torch.
+    """
+
+    priority: ClassVar[int] = 0
+    needs_engine: ClassVar[bool] = False
+    path: str = ""
+
+    def run(self, worker) -> ImportAnswer:
+        from videoseg_desktop.inference.checkpoint import import_checkpoint
+        from videoseg_desktop.inference.registry import OFFICIAL_MODELS, official_path
+
+        dest = import_checkpoint(Path(self.path))
+        official = [n for n in OFFICIAL_MODELS if official_path(n) == dest]
+        return ImportAnswer(self.request_id, official[0] if official else dest.stem, str(dest))
 
 
 class DownloadCancelled(VideoSegError):

@@ -3,6 +3,10 @@
 Jobs arrive by queued signals and wait in a priority queue (model loading, then clicks, then
 precomputing); a job whose request was superseded meanwhile is skipped. Only plain data leaves
 the worker. torch is first imported here, on this thread, by the first job that needs it.
+
+A user's request always comes first (docs/adr/0012): the client notes every request that is
+not background work the moment it is made (``UserRequests``, thread-safe), so a precompute
+running on this thread sees it and stops, and neighbours wait while prompts are arriving.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import heapq
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Hashable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -29,6 +34,42 @@ IDLE, LOADING, READY, ERROR, MISSING, DOWNLOADING = (
     "missing",
     "downloading",
 )
+
+
+# Neighbours are precomputed only after this long without a user request: clicks come in bursts.
+QUIET_S = 0.75
+
+
+class UserRequests:
+    """Requests a user waits for that the worker has not started yet (thread-safe).
+
+    Written by the GUI thread as requests are made, read by a precompute on the worker thread
+    between two layers of the image encoder.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[int, Hashable | None] = {}  # request id -> image key (or None)
+        self._last_at = float("-inf")
+
+    def arrived(self, job) -> None:
+        with self._lock:
+            self._waiting[job.request_id] = getattr(job, "key", None)
+            self._last_at = time.monotonic()
+
+    def started(self, request_id: int) -> None:
+        with self._lock:
+            self._waiting.pop(request_id, None)
+
+    def waiting(self, except_key: Hashable | None = None) -> bool:
+        """Whether a request waits that needs more than the encoding of ``except_key``."""
+        with self._lock:
+            return any(k is None or k != except_key for k in self._waiting.values())
+
+    def quiet_s(self) -> float:
+        """Seconds since the last user request was made."""
+        with self._lock:
+            return time.monotonic() - self._last_at
 
 
 class RequestBook:
@@ -70,7 +111,10 @@ class InferenceWorker(QObject):
         self.config = config
         self.engine = None
         self._book = book
-        self._queue: list[tuple[int, int, Job]] = []
+        self.user_requests = UserRequests()
+        self.quiet_s = QUIET_S
+        self.yield_to_users = True  # False only to measure the old behaviour (benchmarks)
+        self._queue: list[tuple[bool, int, int, Job]] = []
         self._order = itertools.count()
         self._cancel = threading.Event()
         self._load_error: str | None = None  # set after a failed load, until reconfigured
@@ -82,12 +126,25 @@ class InferenceWorker(QObject):
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
 
+    def user_waiting(self, except_key: Hashable | None = None) -> bool:
+        """For background jobs: whether to stop now (a user request for other work waits)."""
+        return self.yield_to_users and self.user_requests.waiting(except_key)
+
     # -- slots, run on the worker thread -----------------------------------------------------
     @Slot(object)
     def submit(self, job: Job) -> None:
-        priority = job.sort_priority() if hasattr(job, "sort_priority") else job.priority
-        heapq.heappush(self._queue, (priority, next(self._order), job))
+        self._push(job)
         QTimer.singleShot(0, self._run_next)
+
+    def requeue(self, job: Job) -> None:
+        """Run ``job`` again later (a background job that gave way to a user request)."""
+        self.submit(job)
+
+    def _push(self, job: Job) -> None:
+        priority = job.sort_priority() if hasattr(job, "sort_priority") else job.priority
+        # Background work after every request someone waits for, whatever its priority: a
+        # precompute that gave way must not be picked again before the request it gave way to.
+        heapq.heappush(self._queue, (job.background, priority, next(self._order), job))
 
     @Slot(object)
     def configure(self, config: ModelConfig) -> None:
@@ -109,9 +166,17 @@ class InferenceWorker(QObject):
     def _run_next(self) -> None:
         if not self._queue:
             return
-        _, _, job = heapq.heappop(self._queue)
+        *_, job = heapq.heappop(self._queue)
+        if not job.background:
+            self.user_requests.started(job.request_id)
         if not self._book.is_current(job.slot, job.request_id):
             return  # superseded while it waited
+        if getattr(job, "waits_for_quiet", False):
+            wait = self.quiet_s - self.user_requests.quiet_s()
+            if wait > 0:  # prompts are arriving: try again once they pause
+                self._push(job)
+                QTimer.singleShot(int(wait * 1000) + 1, self._run_next)
+                return
         if job.needs_engine and not self._ensure_engine():
             self.failed.emit(job, self._load_error or "the model is not loaded")
             return
@@ -134,7 +199,8 @@ class InferenceWorker(QObject):
         if self._load_error is not None:
             return False
         config = self.config
-        self.stateChanged.emit(LOADING, f"loading {config.model} at {config.image_size} px")
+        at = "" if config.image_size == "auto" else f" at {config.image_size} px"
+        self.stateChanged.emit(LOADING, f"loading {config.model}{at}")
         try:
             from videoseg_desktop.inference.engine import SamEngine
 

@@ -36,6 +36,7 @@ def color_icon(color: str, size: int = 14) -> QIcon:
 
 class LabelPanel(QWidget):
     errorOccurred = Signal(str)
+    attributesRequested = Signal(int)  # label id: edit its attribute schema (the window wires it)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -47,10 +48,21 @@ class LabelPanel(QWidget):
         self.list.itemDoubleClicked.connect(lambda _item: self.rename_current())
         buttons = button_row(
             [
-                ("+", "Add a label", self.add_label),
-                ("Rename", "Rename the selected label", self.rename_current),
-                ("Colour", "Change the selected label's colour", self.recolor_current),
-                ("−", "Delete the selected label (its objects are kept)", self.delete_current),
+                ("add", "Add", "Add a label", self.add_label),
+                ("rename", "Rename", "Rename the selected label", self.rename_current),
+                ("colour", "Colour", "Change the selected label's colour", self.recolor_current),
+                (
+                    "remove",
+                    "Delete",
+                    "Delete the selected label (its objects are kept)",
+                    self.delete_current,
+                ),  # fmt: skip
+                (
+                    "attributes",
+                    "Attributes…",
+                    "Define the selected label's attributes",
+                    self.edit_attributes,
+                ),
             ]
         )
         buttons.addStretch(1)
@@ -100,6 +112,11 @@ class LabelPanel(QWidget):
         if self._updating or self.session is None:
             return
         self.session.set_label(item.data(Qt.ItemDataRole.UserRole) if item else NONE)
+
+    def edit_attributes(self) -> None:
+        label_id = self._current_id()
+        if label_id is not None:
+            self.attributesRequested.emit(label_id)
 
     def _current_id(self) -> int | None:
         item = self.list.currentItem()

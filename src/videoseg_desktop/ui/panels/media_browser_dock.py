@@ -20,14 +20,27 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.records import MediaStatus
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.media.formats import MEDIA_EXTENSIONS
 from videoseg_desktop.ui.panels.media_list_model import THUMB_SIZE, MediaIdRole, MediaListModel
 from videoseg_desktop.ui.project.media_import import import_files
 from videoseg_desktop.ui.project.project_session import NONE, ProjectSession
+from videoseg_desktop.ui.theme.icons import icon
+
+STATUS_NAMES = {
+    MediaStatus.TODO: "To do",
+    MediaStatus.IN_PROGRESS: "In progress",
+    MediaStatus.DONE: "Done",
+    MediaStatus.REVIEWED: "Reviewed",
+    MediaStatus.NEEDS_CHANGES: "Needs changes",
+}
 
 
-def _filter_key(filter: str, label_id: int | None) -> str:
-    return f"label:{label_id}" if label_id is not None else filter
+def _filter_key(filter: str, label_id: int | None, status: MediaStatus | None = None) -> str:
+    if label_id is not None:
+        return f"label:{label_id}"
+    return f"status:{status.value}" if status is not None else filter
 
 
 def dropped_paths(mime) -> list[Path]:
@@ -79,18 +92,21 @@ class MediaBrowserDock(QDockWidget):
         self.model: MediaListModel | None = None
         self._load_thumbnails = load_thumbnails
         self.filter_combo = QComboBox()
-        self.filter_combo.setToolTip("Show all media, annotated or not, or those with a label")
+        self.filter_combo.setToolTip(
+            "Show all media, annotated or not, flagged for review, in a workflow state, or those "
+            "with a label. Rows show ⚑ flagged masks and ◇ suggested objects."
+        )
         self.filter_combo.activated.connect(self._on_filter)
         self.view = MediaListView()
         self.view.filesDropped.connect(self.import_paths)
         self.counts_label = QLabel()
-        import_button = QPushButton("Import…")
+        import_button = QPushButton(icon("import_media"), "Import…")
         import_button.setToolTip("Import images and videos (or drop them here)")
         import_button.clicked.connect(self.choose_and_import)
-        delete_button = QPushButton("Delete")
+        delete_button = QPushButton(icon("delete"), "Delete")
         delete_button.setToolTip("Remove the selected media and their annotations")
         delete_button.clicked.connect(self.delete_selected)
-        buttons = QHBoxLayout()
+        buttons = self._buttons = QHBoxLayout()
         buttons.addWidget(import_button)
         buttons.addWidget(delete_button)
         body = QWidget()
@@ -122,6 +138,7 @@ class MediaBrowserDock(QDockWidget):
         session.mediaChanged.connect(self._show_current)
         session.events.mediaChanged.connect(self._on_media_rows)
         session.events.objectsChanged.connect(self._on_objects)
+        session.events.masksChanged.connect(lambda _ids: self._counts_timer.start())
         session.events.labelsChanged.connect(lambda _ids: self.refresh_counts())
         self.refresh_counts()
         self._show_current(session.media_id)
@@ -140,6 +157,12 @@ class MediaBrowserDock(QDockWidget):
         self.filter_combo.addItem(
             f"Unannotated ({counts['media'] - counts['annotated']})", "unannotated"
         )
+        if self.model is not None:
+            self.model.refresh_review()
+            flagged = len(self.model.flagged)
+            self.filter_combo.addItem(f"Flagged for review ({flagged})", "flagged")
+        for status, n in project.media.status_counts().items():
+            self.filter_combo.addItem(f"{STATUS_NAMES[status]} ({n})", f"status:{status.value}")
         for label in project.labels.list():
             self.filter_combo.addItem(
                 f"Label: {label.name} ({per_label.get(label.id, 0)})", f"label:{label.id}"
@@ -148,21 +171,26 @@ class MediaBrowserDock(QDockWidget):
         self.filter_combo.setCurrentIndex(max(index, 0))
         self.counts_label.setText(
             f"{counts['annotated']} of {counts['media']} annotated"
-            f" · {counts['images']} images, {counts['videos']} videos"
+            f" · {plural(counts['images'], 'image')}, {plural(counts['videos'], 'video')}"
         )
 
-    def set_filter(self, filter: str, label_id: int | None = None) -> None:
-        index = self.filter_combo.findData(_filter_key(filter, label_id))
+    def set_filter(
+        self, filter: str, label_id: int | None = None, status: MediaStatus | str | None = None
+    ) -> None:
+        status = MediaStatus(status) if status is not None else None
+        index = self.filter_combo.findData(_filter_key(filter, label_id, status))
         if index >= 0:
             self.filter_combo.setCurrentIndex(index)
         if self.model is not None:
-            self.model.set_filter(filter, label_id)
+            self.model.set_filter(filter, label_id, status)
             self._show_current(self.session.media_id)
 
     def _on_filter(self, index: int) -> None:
         key = self.filter_combo.itemData(index)
         if key.startswith("label:"):
             self.set_filter("all", int(key.split(":", 1)[1]))
+        elif key.startswith("status:"):
+            self.set_filter("all", status=key.split(":", 1)[1])
         else:
             self.set_filter(key)
 
@@ -221,6 +249,10 @@ class MediaBrowserDock(QDockWidget):
         summary = import_files(self.session.project, paths, self)
         if self.session.media_id == NONE and summary.first_added_id is not None:
             self.session.set_media(summary.first_added_id)
+
+    def add_button(self, button: QPushButton) -> None:
+        """A button acting on the selection, from a feature plugged in (pre-labelling)."""
+        self._buttons.addWidget(button)
 
     def selected_ids(self) -> list[int]:
         return [i.data(MediaIdRole) for i in self.view.selectionModel().selectedIndexes()]

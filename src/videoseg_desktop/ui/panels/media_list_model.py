@@ -12,13 +12,20 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.records import MediaItem, MediaKind
+from videoseg_desktop.core.records import MediaItem, MediaKind, MediaStatus
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.ui.panels.thumbnail_loader import ThumbnailLoader
 
 THUMB_SIZE = 96
 MediaIdRole = Qt.ItemDataRole.UserRole
 AnnotatedRole = Qt.ItemDataRole.UserRole + 1
 PIXMAP_CACHE = 3000
+STATUS_MARK = {
+    MediaStatus.IN_PROGRESS: "…",
+    MediaStatus.DONE: "● done",
+    MediaStatus.REVIEWED: "★ reviewed",
+    MediaStatus.NEEDS_CHANGES: "✗ needs changes",
+}
 
 
 class _LazyItems:
@@ -70,6 +77,9 @@ class MediaListModel(QAbstractListModel):
         self.project = project
         self.filter = "all"
         self.label_id: int | None = None
+        self.status: MediaStatus | None = None
+        self.flagged: dict[int, int] = {}  # media id -> flagged masks (review counts per row)
+        self.suggested: dict[int, int] = {}  # media id -> suggested objects
         self._items = _LazyItems(project.media, [])
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._placeholder = _placeholder()
@@ -90,27 +100,58 @@ class MediaListModel(QAbstractListModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             mark = "✓ " if item.annotated else ""
-            return f"{mark}{item.original_name}"
+            return f"{mark}{item.original_name}{self._review_text(item)}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(item)
         if role == Qt.ItemDataRole.ToolTipRole:
-            kind = f"video, {item.frame_count} frames" if item.kind is MediaKind.VIDEO else "image"
+            kind = (
+                f"video, {plural(item.frame_count, 'frame')}"
+                if item.kind is MediaKind.VIDEO
+                else "image"
+            )
             state = "annotated" if item.annotated else "not annotated"
-            return f"{item.original_name}\n{item.width}×{item.height} {kind}\n{state}"
+            review = f"{item.status.value}{self._review_text(item, long=True)}"
+            return f"{item.original_name}\n{item.width}×{item.height} {kind}\n{state}, {review}"
         if role == MediaIdRole:
             return item.id
         if role == AnnotatedRole:
             return item.annotated
         return None
 
+    def _review_text(self, item: MediaItem, long: bool = False) -> str:
+        """The row's review counts: flagged masks and suggested objects, when there are any."""
+        parts = []
+        flags, suggested = self.flagged.get(item.id, 0), self.suggested.get(item.id, 0)
+        if flags:
+            parts.append(f"{flags} flagged" if long else f"⚑{flags}")
+        if suggested:
+            parts.append(f"{suggested} suggested" if long else f"◇{suggested}")
+        if item.status is not MediaStatus.TODO and not long:
+            parts.append(STATUS_MARK.get(item.status, ""))
+        return ("; " if long else "  ") + (", " if long else " ").join(parts) if parts else ""
+
+    def refresh_review(self) -> None:
+        """Re-read the per-row review counts (two grouped queries) and repaint the rows."""
+        review = self.project.review
+        self.flagged, self.suggested = review.flag_counts(), review.suggested_counts()
+        if self._items:
+            self.dataChanged.emit(
+                self.index(0), self.index(len(self._items) - 1), [Qt.ItemDataRole.DisplayRole]
+            )
+
     # -- contents --------------------------------------------------------------------------
-    def set_filter(self, filter: str, label_id: int | None = None) -> None:
-        self.filter, self.label_id = filter, label_id
+    def set_filter(
+        self, filter: str, label_id: int | None = None, status: MediaStatus | None = None
+    ) -> None:
+        self.filter, self.label_id, self.status = filter, label_id, status
         self.reload()
 
     def reload(self) -> None:
+        # Before the reset: bringing stale flags up to date writes, and writes emit row events.
+        self.flagged = self.project.review.flag_counts()
+        self.suggested = self.project.review.suggested_counts()
         self.beginResetModel()
-        ids = self.project.media.ids_where(self.filter, self.label_id)
+        ids = self.project.media.ids_where(self.filter, self.label_id, self.status)
         self._items = _LazyItems(self.project.media, ids)
         if self.sticky_id is not None and self.row_of(self.sticky_id) < 0:
             with contextlib.suppress(VideoSegError):
@@ -162,6 +203,10 @@ class MediaListModel(QAbstractListModel):
         if self.filter == "annotated" and not item.annotated:
             return False
         if self.filter == "unannotated" and item.annotated:
+            return False
+        if self.filter == "flagged" and not self.flagged.get(item.id):
+            return False
+        if self.status is not None and item.status is not self.status:
             return False
         if self.label_id is not None:
             return any(o.label_id == self.label_id for o in self.project.objects.list(item.id))

@@ -23,6 +23,7 @@ from videoseg_desktop.ui.project.undo_commands import (
     SetObjectLabelCommand,
     push_command,
 )
+from videoseg_desktop.ui.theme.icons import icon
 
 
 class ObjectListPanel(QWidget):
@@ -39,6 +40,8 @@ class ObjectListPanel(QWidget):
         self.list.itemDoubleClicked.connect(lambda _item: self.rename_selected())
         self.label_button = QToolButton()
         self.label_button.setText("Label")
+        self.label_button.setIcon(icon("label"))
+        self.label_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.label_button.setToolTip("Change the selected object's label")
         self.label_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.label_menu = QMenu(self)
@@ -46,9 +49,9 @@ class ObjectListPanel(QWidget):
         self.label_button.setMenu(self.label_menu)
         buttons = button_row(
             [
-                ("Rename", "Rename the selected object", self.rename_selected),
-                ("Hide", "Hide or show the selected object", self.toggle_hidden),
-                ("Delete", "Delete the selected object (Del)", self.delete_selected),
+                ("rename", "Rename", "Rename the selected object", self.rename_selected),
+                ("hide", "Hide", "Hide or show the selected object", self.toggle_hidden),
+                ("delete", "Delete", "Delete the selected object (Del)", self.delete_selected),
             ]
         )
         buttons.insertWidget(1, self.label_button)

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLayout, QToolButton, QVBoxLayout, QWidget
 
+from videoseg_desktop.ui.theme.icons import icon
 
-def button_row(specs: list[tuple[str, str, Callable[[], object]]]) -> QHBoxLayout:
-    """Tool buttons (text, tool tip, slot) left to right, with the stretch left open at the end."""
+
+def button_row(specs: list[tuple[str, str, str, Callable[[], object]]]) -> QHBoxLayout:
+    """Tool buttons (icon key, text, tool tip, slot) left to right, stretch open at the end.
+
+    Icons only, the text in the tool tip (and kept as the button's text for screen readers).
+    """
     row = QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
-    for text, tip, slot in specs:
+    for key, text, tip, slot in specs:
         button = QToolButton()
         button.setText(text)
-        button.setToolTip(tip)
+        button.setIcon(icon(key))
+        if not button.icon().isNull():
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        button.setToolTip(f"{text}: {tip}" if not tip.startswith(text) else tip)
         button.clicked.connect(slot)
         row.addWidget(button)
     return row

@@ -1,4 +1,5 @@
-"""Per-user preferences of the window: recent projects and the chosen model settings.
+"""Per-user preferences of the window: recent projects, the chosen model settings and the
+checkpoint file chosen for each model.
 
 A small JSON file in the user's config folder ($VIDEOSEG_CONFIG_DIR overrides it, which the
 tests use); a damaged file is ignored, never an error.
@@ -51,6 +52,24 @@ class Preferences:
 
     def set(self, key: str, value) -> None:
         self._data[key] = value
+        self._save()
+
+    def checkpoint_for(self, model: str) -> str | None:
+        """The checkpoint file the user chose for ``model``, if it is still there."""
+        chosen = self._data.get("checkpoints", {})
+        path = chosen.get(model) if isinstance(chosen, dict) else None
+        if isinstance(path, str) and path and Path(path).is_file():
+            return path
+        return None
+
+    def remember_checkpoint(self, model: str, path: str | None) -> None:
+        chosen = self._data.get("checkpoints")
+        chosen = dict(chosen) if isinstance(chosen, dict) else {}
+        if path:
+            chosen[model] = str(path)
+        else:
+            chosen.pop(model, None)
+        self._data["checkpoints"] = chosen
         self._save()
 
     def recent_projects(self) -> list[str]:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QProgressDialog
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store import Project
 from videoseg_desktop.ui.dialogs.new_project_dialog import NewProjectDialog
 from videoseg_desktop.ui.project.preferences import data_dir
@@ -149,7 +150,7 @@ def _changed_media_message(project: Project) -> str | None:
             continue
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     return (
-        f"{len(bad)} media file(s) changed or went missing since they were imported: "
+        f"{plural(len(bad), 'media file')} changed or went missing since they were imported: "
         f"{', '.join(names)}{more}. They are not used for tracking or export until restored "
         f"(`videoseg check {project.root}` lists them)."
     )

@@ -27,6 +27,7 @@ class ProjectSession(QObject):
     objectChanged = Signal(int)  # selected object id, or -1 (the next click starts a new one)
     labelChanged = Signal(int)  # label for new objects, or -1
     visibilityChanged = Signal()
+    imageReplaced = Signal(int)  # the exact frame replaced the scrub preview of this frame
     errorOccurred = Signal(str)
 
     def __init__(self, project, parent: QObject | None = None):
@@ -39,11 +40,13 @@ class ProjectSession(QObject):
         self.object_id = NONE
         self.label_id = NONE
         self.hidden: set[int] = set()
+        self.filtered: set[int] = set()
         # The playhead is moving (playback, scrubbing): skip work that pays off on a still frame.
         self.moving = False
         self._media: MediaItem | None = None
         self._frames = None  # frame source of the current media
         self._image: tuple[tuple[int, int], np.ndarray] | None = None
+        self._preview = False  # _image is a scrub proxy picture, not the decoded frame
         self.events.mediaChanged.connect(self._on_media_rows)
         self.events.objectsChanged.connect(self._on_objects)
         self.events.labelsChanged.connect(self._on_labels)
@@ -106,8 +109,23 @@ class ProjectSession(QObject):
 
     def show_frame(self, frame: int, rgb: np.ndarray) -> None:
         """Go to ``frame`` whose pixels were decoded elsewhere (playback's read-ahead thread)."""
+        replaced = self._preview and self._image is not None and self._image[0][1] == frame
         if self._media is not None and 0 <= frame < self._media.frame_count:
             self._image = ((self.media_id, int(frame)), rgb)
+            self._preview = False
+        if replaced and frame == self.frame:
+            self.imageReplaced.emit(frame)
+        self.set_frame(frame)
+
+    def show_preview(self, frame: int, rgb: np.ndarray) -> None:
+        """While the playhead moves: a stand-in picture of ``frame`` (the scrub proxy's).
+
+        ``image()`` hands it out only while moving; anything after that (a click, inference)
+        gets the exact frame.
+        """
+        if self._media is not None and 0 <= frame < self._media.frame_count:
+            self._image = ((self.media_id, int(frame)), rgb)
+            self._preview = True
         self.set_frame(frame)
 
     def set_object(self, object_id: int) -> None:
@@ -129,6 +147,14 @@ class ProjectSession(QObject):
             return
         (self.hidden.add if hidden else self.hidden.discard)(object_id)
         self._save("hidden_objects", json.dumps(sorted(self.hidden)))
+        self.visibilityChanged.emit()
+
+    def set_filtered(self, object_ids: set[int]) -> None:
+        """Objects a view filter hides for now (suggestions under the score threshold); not
+        saved, unlike ``hidden``."""
+        if set(object_ids) == self.filtered:
+            return
+        self.filtered = set(object_ids)
         self.visibilityChanged.emit()
 
     def _save(self, key: str, value) -> None:
@@ -160,12 +186,12 @@ class ProjectSession(QObject):
         if self._media is None:
             return None
         key = (self.media_id, self.frame)
-        if self._image is not None and self._image[0] == key:
+        if self._image is not None and self._image[0] == key and (self.moving or not self._preview):
             return self._image[1]
         if self._frames is None:
             self._frames = self.project.open_frames(self._media)
         rgb = self._frames.read(self.frame)
-        self._image = (key, rgb)
+        self._image, self._preview = (key, rgb), False
         return rgb
 
     def media_ids(self) -> list[int]:

@@ -57,7 +57,9 @@ def window_title(project_name: str, read_only: bool) -> str:
     return f"{project_name}{' [read-only]' if read_only else ''} — VideoSeg Desktop"
 
 
-def offer_read_only(window, path: str | Path, message: str) -> QMessageBox:
+def offer_read_only(
+    window, path: str | Path, message: str, title: str = "Project in use"
+) -> QMessageBox:
     """The locked-project message with the way forward: Open Read-Only, or Cancel.
 
     Window-modal and non-blocking; choosing Open Read-Only opens ``path`` read-only in
@@ -65,7 +67,7 @@ def offer_read_only(window, path: str | Path, message: str) -> QMessageBox:
     """
     box = QMessageBox(
         QMessageBox.Icon.Information,
-        "Project in use",
+        title,
         f"{message}.",
         QMessageBox.StandardButton.Cancel,
         window,

@@ -1,13 +1,21 @@
-"""One running app per user: a second launch hands its project path to the first and exits.
+"""One running app per user and desktop session: a second launch hands its project path to the
+first and exits.
 
 Double-clicking a second project.vseg thus opens it in the running instance (which opens it in a
 new window) instead of starting another process that would compete for the GPU and the lock.
+The hand-off is keyed on the user *and* the session (X11 display, Wayland display, logind
+session, Windows session, macOS security session): a launch from another login on the same
+machine must never open its project in a window the launching user cannot see (issue #12).
 """
 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
+import os
+import re
+import sys
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -15,8 +23,38 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 _TIMEOUT_MS = 1500
 
 
-def server_name(app_id: str = "videoseg-desktop") -> str:
-    return f"{app_id}-{getpass.getuser()}"
+# What tells one desktop session from another, in the order they are joined into the key.
+SESSION_VARIABLES = ("WAYLAND_DISPLAY", "DISPLAY", "XDG_SESSION_ID", "SECURITYSESSIONID")
+
+
+def windows_session_id() -> int | None:
+    """The Windows session (Remote Desktop or fast user switching) this process runs in."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+
+    session = ctypes.c_ulong()
+    pid = ctypes.windll.kernel32.GetCurrentProcessId()
+    if not ctypes.windll.kernel32.ProcessIdToSessionId(pid, ctypes.byref(session)):
+        return None
+    return int(session.value)
+
+
+def session_key(env: dict | None = None, windows_session: int | None = None) -> str:
+    """A short name for this desktop session; the same for every launch from it."""
+    env = os.environ if env is None else env
+    parts = [f"{name}={env[name]}" for name in SESSION_VARIABLES if env.get(name)]
+    if windows_session is not None:
+        parts.append(f"WINSESSION={windows_session}")
+    if not parts:
+        return "nosession"
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def server_name(app_id: str = "videoseg-desktop", env: dict | None = None) -> str:
+    windows = windows_session_id() if env is None else None
+    user = re.sub(r"[^A-Za-z0-9_.-]", "_", getpass.getuser())
+    return f"{app_id}-{user}-{session_key(env, windows)}"
 
 
 def forward_to_running_instance(paths: list[str], name: str | None = None) -> bool:

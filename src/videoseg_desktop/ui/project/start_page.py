@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.store import DB_NAME
+from videoseg_desktop.ui.theme.icons import icon
 
 
 class StartPage(QWidget):
@@ -45,16 +46,22 @@ class StartPage(QWidget):
         top.addSpacing(12)
         top.addLayout(heading, 1)
         buttons = QHBoxLayout()
-        for text, tip, signal in (
-            ("New project…", "Create a project folder", self.newRequested),
-            ("Open project…", "Open a project folder or its project.vseg", self.openRequested),
+        for key, text, tip, signal in (
+            ("new_project", "New project…", "Create a project folder", self.newRequested),
             (
+                "open_project",
+                "Open project…",
+                "Open a project folder or its project.vseg",
+                self.openRequested,
+            ),
+            (
+                "demo",
                 "Open demo",
                 "A small project with a video and images to try things out",
                 self.demoRequested,
             ),
         ):
-            button = QPushButton(text)
+            button = QPushButton(icon(key), text)
             button.setToolTip(tip)
             button.setMinimumSize(150, 40)
             button.clicked.connect(signal)

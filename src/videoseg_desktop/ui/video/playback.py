@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.ui.video.scrub_preview import ScrubPreview
 
 log = logging.getLogger(__name__)
 AHEAD_FRAMES = 6  # decoded frames buffered ahead of the playhead (6 MB each at 1080p)
@@ -165,6 +166,8 @@ class PlaybackController(QObject):
         self._window: collections.deque[float] = collections.deque()
         self.shown = self.stalls = 0
         self._started = 0.0
+        self.preview = ScrubPreview(self)
+        self._scrub_target: int | None = None  # newest frame asked for while dragging
 
     # -- session ---------------------------------------------------------------------------
     def set_session(self, session) -> None:
@@ -184,6 +187,7 @@ class PlaybackController(QObject):
         self._close_decoder()
         self.loop = None
         media = self.session.media if self.session is not None else None
+        self.preview.set_media(self.session.project if self.session else None, media)
         if media is None or media.frame_count < 2:
             return
         self.fps = float(media.fps) if media.fps and media.fps > 0 else DEFAULT_FPS
@@ -310,11 +314,16 @@ class PlaybackController(QObject):
                 self.session.set_frame(frame)
             return
         self.session.set_moving(True)
+        self._scrub_target = frame
+        picture = self.preview.picture(frame)
+        if picture is not None:  # at once; the exact frame replaces it when decoded
+            self.session.show_preview(frame, picture)
         self.decoder.request(frame)
 
     def end_scrub(self, frame: int) -> None:
         if self.session is None:
             return
+        self._scrub_target = frame
         self.session.set_moving(False)
         if self.decoder is None:
             self.session.set_frame(frame)
@@ -323,8 +332,11 @@ class PlaybackController(QObject):
         self.settled.emit()
 
     def _on_decoded(self, frame: int, rgb) -> None:
-        if self.session is not None and not self.playing:
-            self.session.show_frame(frame, rgb)
+        if self.session is None or self.playing:
+            return
+        if self.preview.proxy is not None and frame != self._scrub_target:
+            return  # an older position: the preview of a newer one is already shown
+        self.session.show_frame(frame, rgb)
 
     def _on_failed(self, message: str) -> None:
         self.pause()

@@ -35,7 +35,9 @@ LEGEND = (
     "<span style='color:#FFFFFF;background:#34373C'>▮</span> clicked / prompts &nbsp;"
     "<span style='color:#FFD60A'>▮</span> edited &nbsp;"
     "<span style='color:#4FC3F7'>▮</span> imported &nbsp;"
-    "<span style='color:#E0533D'>■</span> gap"
+    "<span style='color:#E0533D'>■</span> gap &nbsp;"
+    "<span style='color:#969696'>▨</span> stale &nbsp;"
+    "<span style='color:#EC40FF'>▬</span> flagged for review (J)"
 )
 
 
@@ -137,8 +139,17 @@ class TimelineDock(QDockWidget):
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m frames")
         self.progress.setMinimumWidth(220)
-        self.progress.setVisible(False)
         self.progress_label = QLabel("")
+        # The window must not widen when tracking starts (issue #12): the bar and its label keep
+        # their room while hidden, and the label has a fixed width for its longest text.
+        self.progress_label.setFixedWidth(
+            self.progress_label.fontMetrics().horizontalAdvance("999.9 frames/s, 99999 s left")
+        )
+        for widget in (self.progress, self.progress_label):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
+        self.progress.setVisible(False)
         tracking.addSpacing(8)
         tracking.addWidget(self.progress, 1)
         tracking.addWidget(self.progress_label)
@@ -189,8 +200,14 @@ class TimelineDock(QDockWidget):
                 on if widget is not self.up_to_box else on and self.up_to_check.isChecked()
             )
 
+    def hidden_now(self) -> bool:
+        """Images have no timeline: the dock hides rather than show "Frame 0 / 0"."""
+        return self.session is not None and not self.is_video()
+
     def _on_media(self, *_args) -> None:
         video = self.is_video()
+        if self.session is not None and self.session.media is not None:
+            self.setVisible(video)
         media = self.session.media if video else None
         count = media.frame_count if media else 0
         self._index, self._fps = None, (media.fps if media else None)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QMenu, QSp
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.ui.panels.label_panel import color_icon
+from videoseg_desktop.ui.theme.fields import field_value
 
 
 class RangeDialog(QDialog):
@@ -32,10 +33,10 @@ class RangeDialog(QDialog):
         form.addRow(buttons)
 
     def first(self) -> int:
-        return min(self.first_box.value(), self.last_box.value())
+        return min(field_value(self.first_box), field_value(self.last_box))
 
     def last(self) -> int:
-        return max(self.first_box.value(), self.last_box.value())
+        return max(field_value(self.first_box), field_value(self.last_box))
 
 
 def fill_row_menu(menu: QMenu, studio, object_id: int, frame: int, part: str = "all") -> None:

@@ -2,9 +2,12 @@
 
 Each row shows where the object has propagated masks (the label colour, fainter where a pixel
 column covers frames without a mask), its key frames in a lane on top (prompted or clicked:
-white, edited by hand: yellow, imported: cyan) and its gaps (frames without a mask between its
-first and last masked frame: red). The data comes from ``masks.frames_of`` and
-``prompts.frames`` only, cached per object and refreshed on store events: no mask is ever
+white, edited by hand: yellow, imported: cyan), its gaps (frames without a mask between its
+first and last masked frame: red) and, in a lane at the bottom, the frames flagged for review
+(magenta). Propagated masks older than a correction next to them, that no older key frame
+explains (a re-track cancelled after the correction), are stale: drawn grey and hatched until
+tracked again. The data comes from ``masks.frame_times``, ``prompts.frames`` and
+``review.object_flags`` only, cached per object and refreshed on store events: no mask is ever
 decoded, so a 10,000-frame video paints as fast as a 10-frame one.
 """
 
@@ -19,17 +22,20 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from videoseg_desktop.core.records import MaskSource
 
-NO_MASK, PROPAGATED, IMPORTED, CLICKED, EDITED = range(5)
+NO_MASK, PROPAGATED, IMPORTED, CLICKED, EDITED, AUTO = range(6)
 CODES = {
+    MaskSource.AUTO: AUTO,  # a model's pre-label: drawn like a propagated mask
     MaskSource.PROPAGATED: PROPAGATED,
     MaskSource.IMPORTED: IMPORTED,
     MaskSource.CLICKED: CLICKED,
     MaskSource.EDITED: EDITED,
 }
 STATE_NAMES = {NO_MASK: "no mask", PROPAGATED: "propagated", IMPORTED: "imported",
-               CLICKED: "clicked", EDITED: "edited"}  # fmt: skip
+               CLICKED: "clicked", EDITED: "edited", AUTO: "automatic"}  # fmt: skip
 KEY_COLORS = {CLICKED: (255, 255, 255), EDITED: (255, 214, 10), IMPORTED: (79, 195, 247)}
 GAP_COLOR = (224, 83, 61)
+FLAG_COLOR = (236, 64, 255)  # magenta: no label colour or lane uses it
+STALE_COLOR = (150, 150, 150)
 ROW_BG = QColor(52, 55, 60)
 LABEL_W, RULER_H, ROW_H, ROW_GAP = 132, 22, 18, 4
 
@@ -43,30 +49,68 @@ class TrackRow:
     color: QColor
     codes: np.ndarray  # int8, one per frame
     prompted: np.ndarray  # bool, one per frame
+    flagged: np.ndarray | None = None  # bool, one per frame: flagged for review
+    stale: np.ndarray | None = None  # bool, one per frame: tracked before a later correction
 
     @classmethod
     def from_store(cls, project, obj, color: QColor, frame_count: int) -> TrackRow:
         codes = np.zeros(frame_count, dtype=np.int8)
-        rows = project.masks.frames_of(obj.id)
+        stale = np.zeros(frame_count, dtype=bool)
+        rows = project.masks.frame_times(obj.id)
         if rows:
-            frames = np.fromiter((f for f, _ in rows), np.int64, len(rows))
-            states = np.fromiter((CODES[s] for _, s in rows), np.int8, len(rows))
+            frames = np.fromiter((f for f, _, _ in rows), np.int64, len(rows))
+            states = np.fromiter((CODES[s] for _, s, _ in rows), np.int8, len(rows))
             inside = frames < frame_count
             codes[frames[inside]] = states[inside]
+            marked = stale_frames(frames, states, [t for _, _, t in rows])
+            stale[frames[inside & marked]] = True
         prompted = np.zeros(frame_count, dtype=bool)
         prompt_frames = [f for f in project.prompts.frames(obj.id) if f < frame_count]
         prompted[prompt_frames] = True
-        return cls(obj.id, obj.name, QColor(color), codes, prompted)
+        flagged = np.zeros(frame_count, dtype=bool)
+        flagged[[f.frame for f in project.review.object_flags(obj.id) if f.frame < frame_count]] = (
+            True
+        )
+        return cls(obj.id, obj.name, QColor(color), codes, prompted, flagged=flagged, stale=stale)
 
     def state_at(self, frame: int) -> str:
         state = STATE_NAMES[int(self.codes[frame])]
+        if self.stale is not None and self.stale[frame]:
+            state += " before a later correction (stale: track again)"
         if state == "no mask" and self.in_gap(frame):
             state = "gap (no mask)"
-        return state + (", prompts" if self.prompted[frame] else "")
+        state += ", prompts" if self.prompted[frame] else ""
+        if self.flagged is not None and self.flagged[frame]:
+            state += ", flagged for review (J)"
+        return state
 
     def in_gap(self, frame: int) -> bool:
         masked = np.flatnonzero(self.codes)
         return bool(len(masked)) and masked[0] < frame < masked[-1] and not self.codes[frame]
+
+
+def stale_frames(frames: np.ndarray, codes: np.ndarray, times: list[str]) -> np.ndarray:
+    """Which propagated masks predate a correction beside them (issue #12).
+
+    A propagated mask is explained by a neighbouring key frame (the nearest clicked, edited or
+    imported mask on either side) made before it: it was tracked from there. One with no such
+    neighbour but a newer one was tracked before that correction and never again: a re-track
+    cancelled (or not yet run) after the click. ``times`` are ISO timestamps, comparable as text.
+    """
+    frames, codes = np.asarray(frames), np.asarray(codes)
+    stamp = np.asarray(times, dtype=object)
+    is_key = codes != PROPAGATED
+    key_frames = frames[is_key]
+    stale = np.zeros(len(frames), dtype=bool)
+    if not len(key_frames):
+        return stale
+    key_times = stamp[is_key]
+    for i in np.flatnonzero(~is_key):
+        at = np.searchsorted(key_frames, frames[i])
+        neighbours = [key_times[j] for j in (at - 1, at) if 0 <= j < len(key_frames)]
+        explained = any(t <= stamp[i] for t in neighbours)
+        stale[i] = not explained and any(t > stamp[i] for t in neighbours)
+    return stale
 
 
 def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +121,7 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.maximum(np.diff(np.append(starts, n)), 1)
     has = (row.codes > 0).astype(np.int32)
     coverage = np.add.reduceat(has, starts) / sizes
-    strongest = np.maximum.reduceat(row.codes, starts)
+    strongest = np.maximum.reduceat(np.where(row.codes == AUTO, PROPAGATED, row.codes), starts)
     prompted = np.maximum.reduceat(row.prompted.astype(np.int8), starts) > 0
     masked = np.flatnonzero(has)
     centre = starts + sizes // 2
@@ -89,6 +133,13 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
     r, g, b = row.color.red(), row.color.green(), row.color.blue()
     alpha = np.where(coverage > 0, 90 + 165 * coverage, 0).astype(np.uint32)
     band[:] = (alpha << 24) | (r << 16) | (g << 8) | b
+    if row.stale is not None and row.stale.any():
+        stale = np.maximum.reduceat(row.stale.astype(np.int8), starts) > 0
+        hatch = (np.arange(width) // 3) % 2 == 0  # grey stripes: visible on any label colour
+        sr, sg, sb = STALE_COLOR
+        grey = (np.uint32(230) << 24) | (sr << 16) | (sg << 8) | sb
+        band[stale & hatch] = grey
+        band[stale & ~hatch] = (np.uint32(110) << 24) | (sr << 16) | (sg << 8) | sb
     gr, gg, gb = GAP_COLOR
     band[gap] = (np.uint32(200) << 24) | (gr << 16) | (gg << 8) | gb
 
@@ -98,6 +149,20 @@ def bin_row(row: TrackRow, width: int) -> tuple[np.ndarray, np.ndarray]:
     wr, wg, wb = KEY_COLORS[CLICKED]
     keys[prompted & (keys == 0)] = (np.uint32(255) << 24) | (wr << 16) | (wg << 8) | wb
     return band, keys
+
+
+def bin_flags(row: TrackRow, width: int) -> np.ndarray:
+    """A 1 x ``width`` ARGB32 row: opaque magenta where a column holds a flagged frame."""
+    n = len(row.codes)
+    width = max(int(width), 1)
+    lane = np.zeros(width, dtype=np.uint32)
+    if row.flagged is None or not row.flagged.any():
+        return lane
+    starts = (np.arange(width, dtype=np.int64) * n) // width
+    hit = np.maximum.reduceat(row.flagged.astype(np.int8), starts) > 0
+    fr, fg, fb = FLAG_COLOR
+    lane[hit] = (np.uint32(255) << 24) | (fr << 16) | (fg << 8) | fb
+    return lane
 
 
 def _argb_image(pixels: np.ndarray) -> QImage:
@@ -131,7 +196,7 @@ class TrackOverview(QWidget):
         self.selected = -1
         self.rows: list[TrackRow] = []
         self.loop: tuple[int, int] | None = None
-        self._images: dict[tuple[int, int], tuple[QImage, QImage]] = {}
+        self._images: dict[tuple[int, int], tuple[QImage, QImage, QImage]] = {}
         self._dragging = False
         self._last_scrub = -1
         self.setMouseTracking(True)
@@ -214,9 +279,13 @@ class TrackOverview(QWidget):
                     QRect(0, rect.top() - 2, self.width(), ROW_H + 4), QColor(70, 84, 104)
                 )
             painter.fillRect(rect, ROW_BG)
-            band, keys = self._row_images(row, width)
+            band, keys, flags = self._row_images(row, width)
             painter.drawImage(rect, band)
             painter.drawImage(QRect(rect.left(), rect.top(), rect.width(), ROW_H * 2 // 5), keys)
+            lane = ROW_H // 3
+            painter.drawImage(
+                QRect(rect.left(), rect.bottom() - lane + 1, rect.width(), lane), flags
+            )
             painter.fillRect(QRect(6, rect.top() + 4, 10, 10), row.color)
             painter.setPen(QColor(230, 230, 230))
             text_rect = QRect(22, rect.top(), LABEL_W - 26, ROW_H)
@@ -231,12 +300,13 @@ class TrackOverview(QWidget):
             )
         self._paint_playhead(painter)
 
-    def _row_images(self, row: TrackRow, width: int) -> tuple[QImage, QImage]:
+    def _row_images(self, row: TrackRow, width: int) -> tuple[QImage, QImage, QImage]:
         key = (row.object_id, width)
         cached = self._images.get(key)
         if cached is None or cached[0].width() != width:
             band, keys = bin_row(row, width)
-            cached = self._images[key] = (_argb_image(band), _argb_image(keys))
+            flags = bin_flags(row, width)
+            cached = self._images[key] = tuple(_argb_image(p) for p in (band, keys, flags))
         return cached
 
     def _paint_ruler(self, painter: QPainter) -> None:

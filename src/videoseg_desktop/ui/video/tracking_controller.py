@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle
 from videoseg_desktop.core.records import MaskSource, MediaItem, MediaKind
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.ui.inference.inference_client import InferenceClient
 from videoseg_desktop.ui.inference.inference_jobs import MaskJob
 from videoseg_desktop.ui.inference.video_jobs import (
@@ -57,8 +58,8 @@ class TrackSummary:
             return f"Tracking stopped: {self.error}"
         state = "cancelled" if self.cancelled else "done"
         return (
-            f"Tracking {state}: {self.frames} of {self.total} frames, {self.stored} masks stored,"
-            f" {self.kept} segmented frames kept ({self.seconds:.1f} s)"
+            f"Tracking {state}: {self.frames} of {plural(self.total, 'frame')}, {plural(self.stored, 'mask')} stored,"
+            f" {plural(self.kept, 'segmented frame')} kept ({self.seconds:.1f} s)"
         )
 
 
@@ -204,10 +205,10 @@ class TrackingController(QObject):
         )  # fmt: skip
         self.last_summary = summary
         if writer.touched:
-            what = f"{len(writer.touched)} object(s)"
+            what = f"{plural(len(writer.touched), 'object')}"
             command = TrackingCommand(
                 self.session, writer.media_id, job.start, writer.touched, writer.before,
-                f"Track {job.direction} from frame {job.start} ({what}, {frames} frames)",
+                f"Track {job.direction} from frame {job.start} ({what}, {plural(frames, 'frame')})",
             )  # fmt: skip
             command.skip_redo = True  # done already
             self.session.undo_stack.push(command)

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QMenu
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.ui.canvas.onion_skin import OnionSkin
 from videoseg_desktop.ui.project.undo_commands import SetObjectLabelCommand, push_command
+from videoseg_desktop.ui.theme.fields import field_value
+from videoseg_desktop.ui.theme.icons import decorate, icon
 from videoseg_desktop.ui.video.playback import PlaybackController
 from videoseg_desktop.ui.video.timeline_dock import TimelineDock
 from videoseg_desktop.ui.video.track_edit_commands import (
@@ -29,8 +31,10 @@ ACTIONS = (  # attribute, menu text, shortcuts, checkable
     ("play", "&Play / Pause", ["Space"], False),
     ("previous_frame", "Previous Frame", [","], False),
     ("next_frame", "Next Frame", ["."], False),
-    ("back_ten", "Back 10 Frames", ["Shift+,", "<"], False),
-    ("forward_ten", "Forward 10 Frames", ["Shift+.", ">"], False),
+    # "<" and ">" alone: "Shift+," beside them made one key press match twice (an ambiguous,
+    # dead shortcut on US layouts), and "<" is Shift+< elsewhere.
+    ("back_ten", "Back 10 Frames", ["<"], False),
+    ("forward_ten", "Forward 10 Frames", [">"], False),
     ("first_frame", "First Frame", ["Home"], False),
     ("last_frame", "Last Frame", ["End"], False),
     (None, None, None, None),
@@ -49,23 +53,8 @@ ACTIONS = (  # attribute, menu text, shortcuts, checkable
 )
 
 
-ICONS = {  # attribute -> QStyle standard icon
-    "play": "SP_MediaPlay",
-    "previous_frame": "SP_ArrowLeft",
-    "next_frame": "SP_ArrowRight",
-    "back_ten": "SP_MediaSeekBackward",
-    "forward_ten": "SP_MediaSeekForward",
-    "first_frame": "SP_MediaSkipBackward",
-    "last_frame": "SP_MediaSkipForward",
-    "track_forward": "SP_ArrowForward",
-    "track_backward": "SP_ArrowBack",
-    "cancel_tracking": "SP_BrowserStop",
-}
-
-
 class VideoActions:
     def __init__(self, add_action, menu: QMenu):
-        style = menu.style()
         self.all = []
         for name, text, keys, checkable in ACTIONS:
             if name is None:
@@ -73,9 +62,7 @@ class VideoActions:
                 continue
             action = add_action(menu, text, keys)
             action.setCheckable(checkable)
-            action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({keys[0]})")
-            if name in ICONS:
-                action.setIcon(style.standardIcon(getattr(style.StandardPixmap, ICONS[name])))
+            decorate(action, name)  # its icon, and a tool tip with every shortcut
             setattr(self, name, action)
             self.all.append(action)
         self.merge_menu = menu.addMenu("&Merge Selected Track Into")
@@ -216,9 +203,7 @@ class VideoStudio(QObject):
 
     def _on_playing(self, playing: bool) -> None:
         self.actions.play.setText("&Pause" if playing else "&Play / Pause")
-        self.actions.play.setIcon(self.dock.style().standardIcon(
-            self.dock.style().StandardPixmap.SP_MediaPause if playing
-            else self.dock.style().StandardPixmap.SP_MediaPlay))  # fmt: skip
+        self.actions.play.setIcon(icon("pause" if playing else "play"))
         if not playing:
             self.dock.show_rate(self.playback.stats()["fps"] if self.playback.shown else 0.0)
 
@@ -232,7 +217,7 @@ class VideoStudio(QObject):
             return None
         self.playback.pause()
         dock = self.dock
-        end = dock.up_to_box.value() if dock.up_to_check.isChecked() else None
+        end = field_value(dock.up_to_box) if dock.up_to_check.isChecked() else None
         objects = None
         if dock.selected_only.isChecked():
             objects = [self._selected()] if self._selected() is not None else []
