@@ -7,8 +7,8 @@ from pathlib import Path
 
 from videoseg_desktop.cli.common import ProgressLine, add_project_arg, open_for_writing
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.team_merge import merge_package
-from videoseg_desktop.store.team_package import count_text
 from videoseg_desktop.store.team_split import annotator_names, split_project
 
 
@@ -80,8 +80,8 @@ def cmd_split(args) -> int:
     progress.finish()
     for info in infos:
         print(
-            f"{info.annotator}\t{info.folder}\t{count_text(info.media, 'media item')}, "
-            f"{count_text(info.frames, 'frame')}, {count_text(info.objects, 'object')}"
+            f"{info.annotator}\t{info.folder}\t{plural(info.media, 'media item')}, "
+            f"{plural(info.frames, 'frame')}, {plural(info.objects, 'object')}"
         )
     return 0
 
@@ -100,5 +100,5 @@ def cmd_merge(args) -> int:
             for c in report.conflicts:
                 print(f"  conflict\t{c.media}\t{c.item}\t{c.why}")
             if report.skipped_media:
-                print(f"  {count_text(report.skipped_media, 'media item')} no longer here")
+                print(f"  {plural(report.skipped_media, 'media item')} no longer here")
     return 1 if failed else 0

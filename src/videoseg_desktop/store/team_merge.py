@@ -18,6 +18,7 @@ from pathlib import Path
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.database import Database, connect
 from videoseg_desktop.store.labels import PALETTE, check_color, check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
@@ -26,7 +27,6 @@ from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.schema import require_current
 from videoseg_desktop.store.team_package import (
     TeamPackageError,
-    count_text,
     media_fingerprint,
     object_fingerprint,
     project_id,
@@ -65,8 +65,8 @@ class MergeReport:
         if not self.changed:
             return f"{self.package.name} ({self.annotator}): nothing new since the last merge"
         return (
-            f"{self.package.name} ({self.annotator}): {count_text(self.merged, 'item')} merged"
-            f" ({self.added} new), {count_text(len(self.conflicts), 'conflict')}"
+            f"{self.package.name} ({self.annotator}): {plural(self.merged, 'item')} merged"
+            f" ({self.added} new), {plural(len(self.conflicts), 'conflict')}"
         )
 
 

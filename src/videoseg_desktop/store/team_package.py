@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError
-from videoseg_desktop.core.text import plural
 
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
@@ -30,9 +29,6 @@ PACKAGE_KEYS = ("team.package_id", "team.source_id", "team.annotator")
 
 class TeamPackageError(ProjectError):
     """A folder that is not a usable work package of this project (one line for the user)."""
-
-
-count_text = plural  # user-facing counts (never "(s)"): core.text.plural
 
 
 def project_id(conn: sqlite3.Connection) -> str | None:

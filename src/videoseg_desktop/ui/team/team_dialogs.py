@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.team_merge import MergeReport
-from videoseg_desktop.store.team_package import PackageRecord, count_text
+from videoseg_desktop.store.team_package import PackageRecord
 from videoseg_desktop.store.team_split import annotator_names
 
 
@@ -170,9 +171,9 @@ class MergeSummaryDialog(QDialog):
         merged = sum(r.merged for r in reports)
         failed = len(results) - len(reports)
         headline = (
-            f"{count_text(len(reports), 'package')} merged: {count_text(merged, 'item')} taken "
-            f"over, {count_text(conflicts, 'conflict')}"
-            + (f"; {count_text(failed, 'package')} refused" if failed else "")
+            f"{plural(len(reports), 'package')} merged: {plural(merged, 'item')} taken "
+            f"over, {plural(conflicts, 'conflict')}"
+            + (f"; {plural(failed, 'package')} refused" if failed else "")
         )
         if conflicts:
             headline += (
@@ -186,7 +187,7 @@ class MergeSummaryDialog(QDialog):
             if isinstance(result, MergeReport):
                 note = "" if result.changed else "nothing new since the last merge"
                 if result.skipped_media:
-                    note = f"{count_text(result.skipped_media, 'media item')} no longer here"
+                    note = f"{plural(result.skipped_media, 'media item')} no longer here"
                 cells = [folder.name, result.annotator, result.merged, result.added]
                 cells += [len(result.conflicts), note]
             else:

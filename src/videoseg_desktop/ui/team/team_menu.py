@@ -17,8 +17,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QMenu, QProgressDialog
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.team_merge import merge_package
-from videoseg_desktop.store.team_package import count_text, known_packages
+from videoseg_desktop.store.team_package import known_packages
 from videoseg_desktop.store.team_split import Detached, split_project
 from videoseg_desktop.ui.team.team_dialogs import MergeDialog, MergeSummaryDialog, SplitDialog
 
@@ -166,7 +167,7 @@ class TeamMenu(QObject):
         if kind == "split":
             names = ", ".join(info.annotator for info in result)
             self.window.statusBar().showMessage(
-                f"Wrote {count_text(len(result), 'work package')} ({names}) to "
+                f"Wrote {plural(len(result), 'work package')} ({names}) to "
                 f"{result[0].folder.parent}",
                 15000,
             )
