@@ -75,7 +75,7 @@ class _FakeMedia:
     def list(self, filter="all", label_id=None, status=None):
         return list(self.items)
 
-    def ids_where(self, filter="all", label_id=None):
+    def ids_where(self, filter="all", label_id=None, status=None):
         return [i.id for i in self.items]
 
     def get_many(self, ids):

@@ -22,6 +22,6 @@ def test_a_missing_media_file_is_reported_after_the_window_opens(qtbot, client, 
     window.show()
     assert window.open_project(tmp_path / "p")
     qtbot.waitUntil(lambda: "went missing" in window.last_error, timeout=10000)
-    assert "1 media file(s) changed or went missing" in window.last_error
+    assert "1 media file changed or went missing" in window.last_error
     assert "b.png (missing)" in window.last_error
     window.close()

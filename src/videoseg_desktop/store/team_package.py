@@ -145,7 +145,7 @@ def read_manifest(folder: Path) -> Manifest:
 
 def _text(value, what: str, limit: int = 200) -> str:
     if not isinstance(value, str) or not value or len(value) > limit:
-        raise ValueError(f"{what} must be text of 1 to {limit} characters")
+        raise ValueError(f"{what} must be text, not empty, at most {plural(limit, 'character')}")
     return value
 
 
