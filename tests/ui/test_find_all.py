@@ -64,9 +64,11 @@ def test_find_all_suggests_filters_live_and_is_decided_by_keyboard(driver, sam3_
     stack.undo()
     assert driver.project.objects.get(first).state == ObjectState.SUGGESTED
 
-    # Shift+A accepts every shown suggestion in one step
+    # Ctrl+Shift+A accepts every shown suggestion in one step
     before = stack.index()
-    driver.key(Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
+    driver.key(
+        Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+    )
     assert stack.index() == before + 1 and _suggested(driver) == []
     # a click on an accepted one refines its auto mask (the mask goes in as SAM 2.1's prompt)
     prompt = click_mask_prompt(driver.project, found[0].id, 0)

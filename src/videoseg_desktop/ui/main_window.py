@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.activity = ActivityMonitor(self)  # active time per media item, for the statistics
         self._session_views.append(self.activity)
         self.prelabel = PrelabelStudio.install(self)  # SAM 3 "Find all", suggestions
+        # A / R decide a suggestion Find All shows, else the review item (one key each).
+        self.review.suggestion_decider = self.prelabel.decide_if_suggestion
         self.team = TeamMenu.install(self)  # File > Team: work packages
         self._watch_edits()
         self.show_start_page()

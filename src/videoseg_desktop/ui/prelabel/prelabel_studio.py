@@ -49,9 +49,11 @@ class PrelabelStudio(QObject):
         menu = window.menuBar().addMenu("&Pre-label")
         add = window.actions.add
         self.find_action = add(menu, "&Find All…", ["Ctrl+F"])
-        self.accept_action = add(menu, "&Accept Suggestion", ["A"])
-        self.reject_action = add(menu, "&Reject Suggestion", ["R"])
-        self.accept_all_action = add(menu, "Accept &All Shown Suggestions", ["Shift+A"])
+        # A and R belong to review mode, which hands them here for a suggestion shown in this
+        # panel (decide_if_suggestion): one key, never two actions fighting over it.
+        self.accept_action = add(menu, "&Accept Suggestion", [])
+        self.reject_action = add(menu, "&Reject Suggestion", [])
+        self.accept_all_action = add(menu, "Accept &All Shown Suggestions", ["Ctrl+Shift+A"])
         menu.addSeparator()
         self.batch_action = add(menu, "Pre-label &Selection…", ["Ctrl+Shift+L"])
         self.batch_action.triggered.connect(self.prelabel_selection)
@@ -227,6 +229,18 @@ class PrelabelStudio(QObject):
         self._decide([chosen], accept)
         if following:
             self.panel.select(following[0])
+
+    def decide_if_suggestion(self, accept: bool) -> bool:
+        """Accept or reject the selected suggestion if Find All shows one; False otherwise."""
+        s = self.session
+        if not self.dock.isVisible() or s is None:
+            return False
+        chosen = self.panel.selected()
+        shown = self.shown_ids()
+        if chosen not in shown and s.object_id not in shown:
+            return False
+        self.decide(accept)
+        return True
 
     def accept_all(self) -> None:
         self._decide(self.shown_ids(), True)

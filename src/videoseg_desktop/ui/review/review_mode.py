@@ -9,6 +9,8 @@ the ordinary tools: a click or a brush stroke makes an edited mask, which is nev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QMenu
 
@@ -47,6 +49,8 @@ class ReviewMode(QObject):
         self.session = None
         self.item: ReviewItem | None = None
         self.ask_comment = _ask_comment  # tests replace the dialog
+        # Accept/reject of a pre-label suggestion shown by Find All (set by the main window).
+        self.suggestion_decider: Callable[[bool], bool] | None = None
         self.menu = QMenu("&Review", window)
         window.menuBar().insertMenu(window.actions.help_menu.menuAction(), self.menu)
         self.actions = {}
@@ -183,9 +187,14 @@ class ReviewMode(QObject):
 
     # -- decisions -------------------------------------------------------------------------
     def accept(self) -> bool:
+        if self.suggestion_decider is not None and self.suggestion_decider(True):
+            return True
         return self._decide("accept")
 
     def reject(self, comment: str | None = None) -> bool:
+        deciding = comment is None and self.suggestion_decider is not None
+        if deciding and self.suggestion_decider(False):
+            return True
         return self._decide("reject", comment)
 
     def _reject_with_comment(self) -> None:
