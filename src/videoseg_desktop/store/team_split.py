@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.authors import check_user
 from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.project import DB_NAME, Project
@@ -146,7 +147,8 @@ def split_project(
         raise VideoSegError(f"{project.root} has no media to split")
     if len(annotators) > len(rows):
         raise VideoSegError(
-            f"{len(rows)} media items cannot be shared among {len(annotators)} annotators"
+            f"{plural(len(rows), 'media item')} cannot be shared among "
+            f"{plural(len(annotators), 'annotator')}"
         )
     groups = assign([(r[0], r[1]) for r in rows], len(annotators), by_frames)
     folders = [out / folder_name(project.name, a) for a in annotators]
