@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError
+from videoseg_desktop.core.text import plural
 
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
