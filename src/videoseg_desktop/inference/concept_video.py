@@ -34,6 +34,7 @@ import numpy as np
 from videoseg_desktop.core.concepts import ConceptFrameResult, FoundInstance
 from videoseg_desktop.core.errors import ModelError, VideoSegError
 from videoseg_desktop.inference.concept_memory import ConceptMemory, TensorSpill
+from videoseg_desktop.inference.device import inference_context
 from videoseg_desktop.inference.frame_feed import FrameFeed, FrameSource
 from videoseg_desktop.inference.postprocess import PostProcessing
 from videoseg_desktop.inference.video_results import (
@@ -306,15 +307,7 @@ class ConceptVideoSession:
         self.close()
 
     def _inference(self) -> contextlib.ExitStack:
-        import torch
-
-        stack = contextlib.ExitStack()
-        if self._model_lock is not None:
-            stack.enter_context(self._model_lock)
-        stack.enter_context(torch.inference_mode())
-        if self._compute_context is not None:
-            stack.enter_context(self._compute_context())
-        return stack
+        return inference_context(self._model_lock, self._compute_context)
 
 
 def _preprocess(video_processor: Any, rgb: np.ndarray, dtype: Any):

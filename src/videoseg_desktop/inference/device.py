@@ -104,6 +104,20 @@ def autocast(device: str, precision: str) -> contextlib.AbstractContextManager:
     return torch.autocast(device_type=device.split(":", 1)[0], dtype=torch.bfloat16)
 
 
+def inference_context(model_lock=None, compute_context=None) -> contextlib.ExitStack:
+    """What every model call of a session runs under: the engine's lock (one model shared by
+    sessions), no autograd, and the engine's precision context."""
+    import torch
+
+    stack = contextlib.ExitStack()
+    if model_lock is not None:
+        stack.enter_context(model_lock)
+    stack.enter_context(torch.inference_mode())
+    if compute_context is not None:
+        stack.enter_context(compute_context())
+    return stack
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     import torch
 

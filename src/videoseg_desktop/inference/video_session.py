@@ -39,6 +39,7 @@ from videoseg_desktop.inference.batch_tracking import (
     merged_output_dict,
     split_output,
 )
+from videoseg_desktop.inference.device import inference_context
 from videoseg_desktop.inference.frame_feed import FrameFeed, FrameSource
 from videoseg_desktop.inference.postprocess import PostProcessing
 from videoseg_desktop.inference.track_memory import (
@@ -299,15 +300,7 @@ class VideoSession:
     # -- internals --------------------------------------------------------------------------
 
     def _inference(self) -> contextlib.ExitStack:
-        import torch
-
-        stack = contextlib.ExitStack()
-        if self._model_lock is not None:
-            stack.enter_context(self._model_lock)
-        stack.enter_context(torch.inference_mode())
-        if self._compute_context is not None:
-            stack.enter_context(self._compute_context())
-        return stack
+        return inference_context(self._model_lock, self._compute_context)
 
     def _check_frame(self, frame: int) -> int:
         frame = int(frame)
