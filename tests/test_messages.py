@@ -88,7 +88,9 @@ def test_the_scan_catches_each_kind():
 
 # bytes divided into MB / MiB by hand (megapixels, "// 1000000", are not sizes)
 SIZE_MATH = re.compile(
-    r"(?<!/)/ ?(1e[369]|2 ?\*\* ?(10|20|30)|1024\b)|// ?(1024|2 ?\*\* ?(10|20|30))"
+    # ast.unparse writes 1e6 as 1000000.0
+    r"(?<!/)/ ?(1e[369]|1000(000){1,2}(\.0)?\b|1048576\b|2 ?\*\* ?(10|20|30)|1024\b)"
+    r"|// ?(1024|2 ?\*\* ?(10|20|30))"
 )
 
 

@@ -124,7 +124,7 @@ def test_a_missing_model_is_said_at_once_with_the_three_ways_forward(missing_win
     assert "not on this computer yet" in panel.state_label.text()
     assert panel.model_combo.currentText() == "tiny  (not downloaded)"
     assert not panel.download_button.isHidden()
-    assert panel.download_button.text() == "Download (156 MB)"
+    assert panel.download_button.text() == "Download (148.8 MiB)"
     assert not panel.choose_button.isHidden() and not panel.import_button.isHidden()
     requested = []
     panel.downloadRequested.disconnect(missing_window.model_setup.start_download)  # offline here

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from videoseg_desktop.core.text import size_text
 from videoseg_desktop.inference.device import AUTO_SIZE, DEVICE_KINDS, IMAGE_SIZES, auto_image_size
 from videoseg_desktop.inference.registry import (
     OFFICIAL_MODELS,
@@ -307,7 +308,7 @@ class ModelPanel(QWidget):
         )
         self.download_button.setVisible(downloadable)
         if spec is not None:
-            self.download_button.setText(f"Download ({spec.size_bytes / 1e6:.0f} MB)")
+            self.download_button.setText(f"Download ({size_text(spec.size_bytes)})")
             self.download_button.setToolTip(f"Download {spec.title} from Meta ({spec.url})")
 
     def show_state(self, state: str, detail: str) -> None:

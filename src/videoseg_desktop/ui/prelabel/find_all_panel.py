@@ -69,7 +69,7 @@ class FindAllPanel(QWidget):
         self.count_label = QLabel()
         self.accept_button = QPushButton("Accept (A)")
         self.reject_button = QPushButton("Reject (R)")
-        self.accept_all_button = QPushButton("Accept all (Shift+A)")
+        self.accept_all_button = QPushButton("Accept all (Ctrl+Shift+A)")
         self.accept_button.clicked.connect(self.acceptRequested)
         self.reject_button.clicked.connect(self.rejectRequested)
         self.accept_all_button.clicked.connect(self.acceptAllRequested)

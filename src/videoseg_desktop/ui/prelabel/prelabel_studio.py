@@ -10,7 +10,7 @@ model. Accepting makes them normal objects; each accept/reject batch is one undo
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDialog, QDockWidget, QPushButton
+from PySide6.QtWidgets import QDialog, QDockWidget, QMenu, QPushButton
 
 from videoseg_desktop.core.concepts import ConceptPrompt
 from videoseg_desktop.core.errors import VideoSegError
@@ -45,8 +45,12 @@ class PrelabelStudio(QObject):
         self.dock.setObjectName("FindAllDock")
         self.dock.setWidget(self.panel)
         window.add_dock(self.dock, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.dock.setVisible(False)
-        menu = window.menuBar().addMenu("&Pre-label")
+        # A tab beside Model / Review / Attributes: one more dock in the right column would
+        # push the window past the screen (docks' minimum heights add up).
+        window.tabifyDockWidget(window.model_dock, self.dock)
+        window.model_dock.raise_()
+        menu = QMenu("&Pre-label", window)
+        window.menuBar().insertMenu(window.actions.help_menu.menuAction(), menu)
         add = window.actions.add
         self.find_action = add(menu, "&Find All…", ["Ctrl+F"])
         # A and R belong to review mode, which hands them here for a suggestion shown in this
@@ -125,7 +129,7 @@ class PrelabelStudio(QObject):
         self.examples.append(exemplar(s.media_id, s.frame, box, positive))
         pos = sum(1 for e in self.examples if e.positive)
         self.panel.set_examples(pos, len(self.examples) - pos)
-        self.dock.setVisible(True)
+        self.show_panel()
 
     def clear_examples(self) -> None:
         self.examples.clear()
@@ -137,9 +141,13 @@ class PrelabelStudio(QObject):
         name = label.name if label is not None else text
         return ConceptPrompt(text, name, tuple(self.examples))
 
+    def show_panel(self) -> None:
+        self.dock.setVisible(True)
+        self.dock.raise_()
+
     def find(self) -> None:
         s = self.session
-        self.dock.setVisible(True)
+        self.show_panel()
         if s is None or s.media is None or s.project.read_only:
             return
         try:
@@ -233,7 +241,7 @@ class PrelabelStudio(QObject):
     def decide_if_suggestion(self, accept: bool) -> bool:
         """Accept or reject the selected suggestion if Find All shows one; False otherwise."""
         s = self.session
-        if not self.dock.isVisible() or s is None:
+        if not self.dock.isVisible() or s is None:  # a tab not in front is not visible
             return False
         chosen = self.panel.selected()
         shown = self.shown_ids()
