@@ -290,6 +290,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.canvas if open_ else self.start_page)
         for dock in self.findChildren(QDockWidget):
             dock.setVisible(open_ and not (hasattr(dock, "hidden_now") and dock.hidden_now()))
+        if open_:
+            self.model_dock.raise_()  # showing tabbed docks brings the last one shown forward
         for action in self.actions.project_actions():
             action.setEnabled(open_)
         if open_ and self.session is not None:

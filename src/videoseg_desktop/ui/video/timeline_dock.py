@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -155,7 +156,13 @@ class TimelineDock(QDockWidget):
         tracking.addWidget(self.progress_label)
         tracking.addWidget(tool_button(a.cancel_tracking, "Cancel"))
         tracking.addStretch(0)
-        tracking.addWidget(QLabel(LEGEND))
+        legend = QLabel(LEGEND)
+        # The legend wraps instead of setting the window's minimum width (it grew past a
+        # 1600-pixel screen once review and stale marks joined it).
+        legend.setWordWrap(True)
+        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        legend.setMinimumWidth(160)
+        tracking.addWidget(legend, 2)
         layout.addLayout(tracking)
 
         self.overview = TrackOverview()
