@@ -92,10 +92,18 @@ def test_precompute_makes_the_next_click_skip_encoding(qtbot, client):
     image = np.random.default_rng(1).integers(0, 255, (100, 100, 3), dtype=np.uint8)
     client.load_model()
     qtbot.waitUntil(client.is_ready, timeout=60000)
+    # The client is shared by the tests: a request an earlier test left waiting would make this
+    # precompute give way (rightly); start when nobody waits.
+    qtbot.waitUntil(lambda: not client.worker.user_requests.waiting(), timeout=60000)
+    job = PrecomputeJob(key=("pre", 0), image=image, urgent=True)
     with qtbot.waitSignal(
-        client.answered, timeout=30000, check_params_cb=lambda a: isinstance(a, PrecomputeAnswer)
+        client.answered,
+        timeout=30000,
+        check_params_cb=lambda a: (
+            isinstance(a, PrecomputeAnswer) and a.request_id == job.request_id
+        ),
     ) as blocker:
-        client.submit(PrecomputeJob(key=("pre", 0), image=image, urgent=True))
+        client.submit(job)
     assert isinstance(blocker.args[0], PrecomputeAnswer) and blocker.args[0].encoded
     with qtbot.waitSignal(client.maskReady, timeout=30000) as blocker:
         client.submit(MaskJob(object_id=9, media_id=9, frame=0, key=("pre", 0), image=None,

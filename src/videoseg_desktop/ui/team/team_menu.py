@@ -148,11 +148,15 @@ class TeamMenu(QObject):
         threading.Thread(target=run, name=f"team-{kind}", daemon=True).start()
 
     def _show_progress(self, done: int, total: int, detail: str) -> None:
-        if self.progress is not None:
-            self.progress.setMaximum(max(total, 1))
-            self.progress.setValue(done)
-            if detail:
-                self.progress.setLabelText(detail)
+        progress = self.progress
+        if progress is None:
+            return
+        # setValue of a modal progress dialog processes events: the job may finish (and drop
+        # the dialog) inside it, so the label goes first and a local reference is kept.
+        if detail:
+            progress.setLabelText(detail)
+        progress.setMaximum(max(total, 1))
+        progress.setValue(done)
 
     def _job_done(self, kind: str, result) -> None:
         self.busy = False
