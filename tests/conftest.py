@@ -32,6 +32,16 @@ try:
 except ImportError:  # hypothesis is a test dependency; only the fuzz tests need it
     pass
 
+
+def pytest_collection_modifyitems(items) -> None:
+    """The long fuzz profile runs 2,000 examples per test: longer than the usual 10-minute
+    limit per test (which would end it as a failure)."""
+    if os.environ.get("VIDEOSEG_FUZZ") == "long":
+        for item in items:
+            if "fuzz" in item.name:
+                item.add_marker(pytest.mark.timeout(4 * 3600))
+
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DAVIS_ROOT = SHARED_DATA / "davis2016"
 SAMPLES_ROOT = SHARED_DATA / "sam2-samples"
