@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -86,7 +87,9 @@ class MainWindow(QMainWindow):
         self.add_dock(self.media_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.labels_dock = self._wrap("Labels", self.label_panel)
         self.objects_dock = self._wrap("Objects", self.object_panel)
-        self.model_dock = self._wrap("Model", self.model_panel)
+        # Scrolls rather than sets the column's height: its wrapped notes and buttons would
+        # otherwise make the window taller than a laptop screen.
+        self.model_dock = self._wrap("Model", scrolling(self.model_panel))
         for dock in (self.labels_dock, self.objects_dock, self.model_dock):
             self.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_setup = ModelSetupFlow(self.client, self)
@@ -431,3 +434,13 @@ class MainWindow(QMainWindow):
         elif paths and self.session is not None:
             self.media_dock.import_paths(paths)
         event.acceptProposedAction()
+
+
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless area that scrolls vertically when the dock is short."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
