@@ -48,7 +48,6 @@ def _decode_boxes(session, embedding, boxes: Sequence[Box]) -> list[tuple[np.nda
     import torch
     import torch.nn.functional as F
 
-    model = session.predictor
     arrays = [prompt_arrays((), b, embedding.orig_hw, session.image_size) for b in boxes]
     coords = np.concatenate([a[0] for a in arrays])  # B x 2 x 2
     labels = np.concatenate([a[1] for a in arrays])  # B x 2
@@ -62,18 +61,8 @@ def _decode_boxes(session, embedding, boxes: Sequence[Box]) -> list[tuple[np.nda
             torch.as_tensor(coords, dtype=torch.float32, device=device),
             torch.as_tensor(labels, dtype=torch.int32, device=device),
         )
-        sparse, dense = model.sam_prompt_encoder(points=points, boxes=None, masks=None)
-        if session._dense_pe is None:
-            session._dense_pe = model.sam_prompt_encoder.get_dense_pe()
-        low_res, iou, _, _ = model.sam_mask_decoder(
-            image_embeddings=embedding.image_embed,
-            image_pe=session._dense_pe,
-            sparse_prompt_embeddings=sparse,
-            dense_prompt_embeddings=dense,
-            multimask_output=False,
-            repeat_image=True,  # one image, B prompts (as SAM2ImagePredictor's batched boxes)
-            high_res_features=list(embedding.high_res_feats),
-        )
+        # one image, B prompts (as SAM2ImagePredictor's batched boxes)
+        low_res, iou = session.decode_prompts(embedding, points, None, multimask=False)
         # one mask at a time to full size: B full-size float maps at once cost more than they
         # save on a CPU (32 x 2250x1500 x 4 bytes = 430 MB)
         masks = [

@@ -314,6 +314,24 @@ class ImageSession:
             )
         return logits.reshape(1, side, side).astype(np.float32)
 
+    def decode_prompts(self, embedding: ImageEmbedding, points, masks, multimask: bool):
+        """Low-resolution mask logits and predicted IoUs for point prompts (B prompts on one
+        image: ``repeat_image``), inside the caller's inference mode and autocast."""
+        model = self.predictor
+        sparse, dense = model.sam_prompt_encoder(points=points, boxes=None, masks=masks)
+        if self._dense_pe is None:
+            self._dense_pe = model.sam_prompt_encoder.get_dense_pe()
+        low_res, iou, _, _ = model.sam_mask_decoder(
+            image_embeddings=embedding.image_embed,
+            image_pe=self._dense_pe,
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask,
+            repeat_image=points is not None and points[0].shape[0] > 1,
+            high_res_features=list(embedding.high_res_feats),
+        )
+        return low_res, iou
+
     def _decode(
         self,
         embedding: ImageEmbedding,
@@ -324,7 +342,6 @@ class ImageSession:
         import torch
         import torch.nn.functional as F
 
-        model = self.predictor
         with (
             out_of_memory_guard(self.device, "predicting a mask"),
             torch.inference_mode(),
@@ -338,18 +355,7 @@ class ImageSession:
             masks = None
             if mask_logits is not None:
                 masks = torch.as_tensor(mask_logits[None], dtype=torch.float32, device=self.device)
-            sparse, dense = model.sam_prompt_encoder(points=points, boxes=None, masks=masks)
-            if self._dense_pe is None:
-                self._dense_pe = model.sam_prompt_encoder.get_dense_pe()
-            low_res, iou, _, _ = model.sam_mask_decoder(
-                image_embeddings=embedding.image_embed,
-                image_pe=self._dense_pe,
-                sparse_prompt_embeddings=sparse,
-                dense_prompt_embeddings=dense,
-                multimask_output=multimask,
-                repeat_image=False,
-                high_res_features=list(embedding.high_res_feats),
-            )
+            low_res, iou = self.decode_prompts(embedding, points, masks, multimask)
             best = int(iou[0].argmax()) if multimask else 0
             chosen = low_res[:, best : best + 1].float()
             full = F.interpolate(
