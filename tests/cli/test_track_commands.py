@@ -11,8 +11,8 @@ from PIL import Image
 
 from tests.helpers.tracking import one_torch_thread
 from tests.helpers.video import moving_square_frames, write_video
+from videoseg_desktop.batch.track_batch import TrackWriter
 from videoseg_desktop.cli.main import main
-from videoseg_desktop.cli.track_commands import _MaskWriter
 from videoseg_desktop.core.masks import decode_rle, encode_rle
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.inference import registry
@@ -158,7 +158,7 @@ def test_mask_writer_batches_and_clears_stale_tracked_masks(project):
         obj = p.objects.add(1, None, name="o")
         p.masks.put(obj.id, 0, encode_rle(square), MaskSource.CLICKED, "m")
         p.masks.put(obj.id, 5, encode_rle(square), MaskSource.PROPAGATED, "m")
-        writer = _MaskWriter(p, "model", [obj.id])
+        writer = TrackWriter(p, "model", [obj.id])
         empty = np.zeros_like(square)
         for frame, mask in [(0, empty), (1, square), (5, empty), (6, empty)]:
             writer.add(FrameResult(frame, {obj.id: mask}, {}, {}))
@@ -177,7 +177,7 @@ def test_an_auto_track_keeps_its_first_mask_and_its_other_frames_are_re_tracked(
         obj = p.objects.add(1, None, name="found")
         for frame in (2, 3, 4):
             p.masks.put(obj.id, frame, encode_rle(square), MaskSource.AUTO, "sam3@1008", 0.9)
-        writer = _MaskWriter(p, "model", [obj.id])
+        writer = TrackWriter(p, "model", [obj.id])
         empty = np.zeros_like(square)
         for frame, mask in [(2, empty), (3, square), (4, empty)]:
             writer.add(FrameResult(frame, {obj.id: mask}, {}, {}))

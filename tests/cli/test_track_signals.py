@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.video import moving_square_frames, write_video
-from videoseg_desktop.cli.track_commands import BATCH_FRAMES
+from videoseg_desktop.batch.track_batch import BATCH_FRAMES
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.store import DB_NAME, Project
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 
-from videoseg_desktop.batch.track_batch import BATCH_FRAMES, TrackWriter
+from videoseg_desktop.batch.track_batch import TrackWriter
 from videoseg_desktop.batch.track_work import add_conditioning
 from videoseg_desktop.cli.cluster_options import add_cluster_options, check_cluster_options
 from videoseg_desktop.cli.common import (
@@ -27,8 +27,6 @@ from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaKind
 from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.tracking_inputs import track_conditioning
-
-__all__ = ["BATCH_FRAMES", "TrackWriter", "cmd_track"]
 
 
 def register(sub) -> None:
@@ -206,6 +204,3 @@ def _objects(project, item, args) -> list:
             f"no object of media {item.id} has prompts or masks yet; segment a frame first"
         )
     return chosen
-
-
-_MaskWriter = TrackWriter  # the name the tests knew it by
