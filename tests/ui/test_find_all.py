@@ -36,6 +36,8 @@ def test_find_all_suggests_filters_live_and_is_decided_by_keyboard(driver, sam3_
         record = driver.project.masks.get(obj.id, 0)
         assert obj.label_id == car and record.source == MaskSource.AUTO and record.score > 0
     assert panel.list.count() == len(found)
+    # suggestions are drawn fainter with a dashed outline until accepted
+    assert all(driver.canvas.overlays[o.id].suggested for o in found)
 
     # the slider filters without a new search: the objects stay, the low ones are hidden
     scores = sorted(driver.project.masks.get(o.id, 0).score for o in found)
@@ -54,6 +56,7 @@ def test_find_all_suggests_filters_live_and_is_decided_by_keyboard(driver, sam3_
     first = panel.selected()
     driver.key(Qt.Key.Key_A)
     assert driver.project.objects.get(first).state == ObjectState.NORMAL
+    assert not driver.canvas.overlays[first].suggested
     if len(found) > 1:
         second = panel.selected()
         assert second != first
@@ -86,5 +89,18 @@ def test_alt_drag_draws_example_boxes_not_prompts(driver):
     examples = driver.window.prelabel.examples
     assert [e.positive for e in examples] == [True, False]
     assert "1 like this, 1 not this" in panel.examples.text()
+    # drawn on the canvas where they were dragged, green "like this" then red "not this"
+    items = driver.canvas.exemplar_items
+    assert [i.positive for i in items] == [True, False]
+    for item, example in zip(items, examples, strict=True):
+        rect, box = item.rect(), example.box
+        assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == (
+            box.x0,
+            box.y0,
+            box.x1,
+            box.y1,
+        )
+        assert item.scene() is driver.canvas.scene()
     panel.clear_examples.click()
     assert driver.window.prelabel.examples == []
+    assert driver.canvas.exemplar_items == []

@@ -131,3 +131,32 @@ def test_a_concept_on_the_selection_with_sam3(driver, sam3_models_dir):
     assert {r.media_id for r in runs} == {1, 3} and all(r.state == "done" for r in runs)
     runner.start_concept(driver.session, [1, 3], concept, 0.05, "tiny3")
     assert _wait(driver, runner).items == 0
+
+
+def test_a_concept_on_a_video_tracks_from_the_chosen_frame_and_direction(
+    driver, sam3_models_dir, tmp_path
+):
+    from tests.helpers.video import moving_square_frames, write_video
+    from videoseg_desktop.ui.prelabel.batch_runner import PrelabelDialog
+
+    dialog = PrelabelDialog(driver.window, 1, "car", frame=5)
+    assert dialog.start_frame.value() == 5 and dialog.direction.currentData() == "forward"
+    assert dialog.windowTitle() == "Pre-label 1 item"
+    dialog.deleteLater()
+
+    clip = tmp_path / "clip.mp4"
+    write_video(moving_square_frames(8), clip, gop=4)
+    video = driver.project.import_media([clip]).added[0]
+    runner = driver.window.prelabel.runner
+    runner.start_concept(
+        driver.session, [video.id], ConceptPrompt("red block", "car"), 0.05, "tiny3", "backward", 5
+    )
+    done = _wait(driver, runner)
+    assert done.items == 1
+    frames = {
+        frame
+        for obj in driver.project.objects.list(video.id)
+        for frame, _source in driver.project.masks.frames_of(obj.id)
+    }
+    assert frames, "the tiny SAM 3 finds the block"
+    assert max(frames) == 5 and min(frames) == 0  # from frame 5 back to the first, not after

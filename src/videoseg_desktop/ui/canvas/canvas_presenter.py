@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.masks import decode_rle
+from videoseg_desktop.core.records import ObjectState
 from videoseg_desktop.ui.canvas.canvas_view import CanvasView
 from videoseg_desktop.ui.project.project_session import ProjectSession
 
@@ -31,6 +32,7 @@ class CanvasPresenter(QObject):
         self.project = session.project
         self._decoded: dict[tuple[int, int], tuple[str, np.ndarray]] = {}
         self._colors: dict[int, QColor] = {}
+        self._suggested: set[int] = set()
         self._shown: tuple[int, int] | None = None
         session.mediaChanged.connect(self._on_media)
         session.frameChanged.connect(self._on_frame)
@@ -82,16 +84,13 @@ class CanvasPresenter(QObject):
         self.canvas.set_selected_object(object_id)
 
     # -- overlays --------------------------------------------------------------------------
-    def _object_colors(self) -> dict[int, QColor]:
-        labels = {lb.id: lb.color for lb in self.project.labels.list()}
-        return {
-            o.id: QColor(labels.get(o.label_id, UNLABELED_COLOR)) for o in self.session.objects()
-        }
-
     def refresh_overlays(self) -> None:
         if self._shown is None:
             return
-        self._colors = self._object_colors()
+        labels = {lb.id: lb.color for lb in self.project.labels.list()}
+        objects = self.session.objects()
+        self._colors = {o.id: QColor(labels.get(o.label_id, UNLABELED_COLOR)) for o in objects}
+        self._suggested = {o.id for o in objects if o.state == ObjectState.SUGGESTED}
         for object_id in list(self.canvas.overlays):
             if object_id not in self._colors:
                 self.canvas.set_overlay(object_id, None, QColor())
@@ -126,6 +125,7 @@ class CanvasPresenter(QObject):
             self._decoded[(object_id, frame)] = (record.rle["counts"], mask)
         color = self._colors.get(object_id, QColor(UNLABELED_COLOR))
         self.canvas.set_overlay(object_id, mask, color)
+        self.canvas.set_overlay_suggested(object_id, object_id in self._suggested)
 
     def _apply_visibility(self) -> None:
         for object_id in self.canvas.overlays:

@@ -12,7 +12,12 @@ from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWh
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from videoseg_desktop.ui.canvas.canvas_tools import CanvasTool, PromptTool
-from videoseg_desktop.ui.canvas.overlay_items import BoxMarkerItem, MaskOverlayItem, PointMarkerItem
+from videoseg_desktop.ui.canvas.overlay_items import (
+    BoxMarkerItem,
+    ExemplarBoxItem,
+    MaskOverlayItem,
+    PointMarkerItem,
+)
 from videoseg_desktop.ui.canvas.qt_images import rgb_to_qimage
 
 ZOOM_STEP = 1.25
@@ -44,6 +49,7 @@ class CanvasView(QGraphicsView):
         self._image_size: tuple[int, int] | None = None  # (width, height)
         self.overlays: dict[int, MaskOverlayItem] = {}
         self.prompt_items: list = []
+        self.exemplar_items: list[ExemplarBoxItem] = []
         self._hovered = -1
         self._selected = -1
         self._pan_anchor: QPointF | None = None
@@ -61,6 +67,7 @@ class CanvasView(QGraphicsView):
             self._image_size = None
             self.clear_overlays()
             self.set_prompts([])
+            self.set_exemplars([])
             return
         pixmap = QPixmap.fromImage(rgb_to_qimage(rgb))
         same_size = self._image_size == (pixmap.width(), pixmap.height())
@@ -99,6 +106,10 @@ class CanvasView(QGraphicsView):
         item.set_mask(mask, color)
         item.set_selected(object_id == self._selected)
 
+    def set_overlay_suggested(self, object_id: int, suggested: bool) -> None:
+        if object_id in self.overlays:
+            self.overlays[object_id].set_suggested(suggested)
+
     def set_overlay_visible(self, object_id: int, visible: bool) -> None:
         if object_id in self.overlays:
             self.overlays[object_id].setVisible(visible)
@@ -130,6 +141,17 @@ class CanvasView(QGraphicsView):
             item.set_dimmed(prompt.object_id != self._selected)
             self.scene().addItem(item)
             self.prompt_items.append(item)
+
+    def set_exemplars(self, exemplars: list[tuple]) -> None:
+        """``exemplars``: (box, positive) pairs of Find All's example boxes on this image."""
+        for item in self.exemplar_items:
+            self.scene().removeItem(item)
+        self.exemplar_items = []
+        for box, positive in exemplars:
+            item = ExemplarBoxItem(box, positive)
+            item.setZValue(PROMPT_Z)
+            self.scene().addItem(item)
+            self.exemplar_items.append(item)
 
     # -- tools -----------------------------------------------------------------------------
     @property

@@ -17,6 +17,9 @@ from videoseg_desktop.ui.canvas.qt_images import mask_to_qimage, segments_to_pat
 
 FILL_OPACITY = 0.38
 HOVER_FILL_OPACITY = 0.58
+# A suggestion (pre-labelled, not yet accepted) is drawn fainter with a dashed outline, so a
+# reviewer tells at a glance what a person has not looked at yet.
+SUGGESTED_FILL_OPACITY = 0.2
 # Cosmetic pen widths: whole pixels take Qt's fast stroking path (1.5 px is ~4x slower).
 OUTLINE_WIDTH, STRONG_OUTLINE_WIDTH, HALO_WIDTH = 2, 3, 5
 # Above this many boundary pixels (foliage, hair, noise) a vector outline costs tens of ms per
@@ -50,7 +53,13 @@ class MaskOverlayItem(QGraphicsItem):
         self._bounds = QRectF()
         self.hovered = False
         self.selected = False
+        self.suggested = False
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def set_suggested(self, suggested: bool) -> None:
+        if suggested != self.suggested:
+            self.suggested = suggested
+            self.update()
 
     def set_mask(self, mask: np.ndarray | None, color: QColor) -> None:
         self.prepareGeometryChange()
@@ -109,7 +118,10 @@ class MaskOverlayItem(QGraphicsItem):
         if self._fill is None:
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.setOpacity(HOVER_FILL_OPACITY if self.hovered else FILL_OPACITY)
+        if self.hovered:
+            painter.setOpacity(HOVER_FILL_OPACITY)
+        else:
+            painter.setOpacity(SUGGESTED_FILL_OPACITY if self.suggested else FILL_OPACITY)
         painter.drawPixmap(self._fill_origin, self._fill)
         painter.setOpacity(1.0)
         if self._edge is not None:
@@ -121,9 +133,9 @@ class MaskOverlayItem(QGraphicsItem):
             painter.setPen(cosmetic_pen(QColor(255, 255, 255, 230), HALO_WIDTH))
             painter.drawPath(self._outline)
         width = STRONG_OUTLINE_WIDTH if (self.hovered or self.selected) else OUTLINE_WIDTH
-        painter.setPen(
-            cosmetic_pen(self._color.darker(115) if self.selected else self._color, width)
-        )
+        color = self._color.darker(115) if self.selected else self._color
+        style = Qt.PenStyle.DashLine if self.suggested else Qt.PenStyle.SolidLine
+        painter.setPen(cosmetic_pen(color, width, style))
         painter.drawPath(self._outline)
 
 
@@ -174,6 +186,24 @@ class BoxMarkerItem(QGraphicsRectItem):
 
     def set_dimmed(self, dimmed: bool) -> None:
         self.setOpacity(0.45 if dimmed else 1.0)
+
+
+class ExemplarBoxItem(QGraphicsRectItem):
+    """A Find All example box: green "more like this" or red "not this", with its sign."""
+
+    def __init__(self, box, positive: bool):
+        x0, y0, x1, y1 = box
+        super().__init__(QRectF(QPointF(x0, y0), QPointF(x1, y1)).normalized())
+        self.positive = positive
+        color = POSITIVE_COLOR if positive else NEGATIVE_COLOR
+        self.setPen(cosmetic_pen(color, 2.0, Qt.PenStyle.DashDotLine))
+        fill = QColor(color)
+        fill.setAlpha(28)
+        self.setBrush(QBrush(fill))
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.sign = PointMarkerItem(-1, -1, 0.0, 0.0, positive)  # the marker, on a corner
+        self.sign.setParentItem(self)
+        self.sign.setPos(self.rect().topLeft())
 
 
 class RubberBandItem(QGraphicsRectItem):

@@ -108,6 +108,8 @@ class ConceptBatchJob(_BatchJob):
     threshold: float = 0.5
     model: str = "sam3"
     device: str | None = None
+    direction: str = "forward"  # videos: as `videoseg autolabel --direction`
+    start_frame: int = 0  # videos: as `--from`, clipped to each video's last frame
 
     def run(self, worker) -> BatchDone:
         start = time.perf_counter()
@@ -136,8 +138,9 @@ class ConceptBatchJob(_BatchJob):
                     engine.video_session(frames, self.spill_dir) as video,
                 ):
                     video.add_concept(job.concept.text)
+                    first = min(self.start_frame, source.item.frame_count - 1)
                     outcome = video.propagate(
-                        0, "forward", on_frame=on_frame, cancel=worker.cancel_requested
+                        first, self.direction, on_frame=on_frame, cancel=worker.cancel_requested
                     )
                 return not outcome.cancelled
 

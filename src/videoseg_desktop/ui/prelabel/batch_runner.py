@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QProgressDialog,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from videoseg_desktop.core.concepts import ConceptPrompt
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.box_prelabel import BoxJob, BoxWriter
 from videoseg_desktop.store.prelabel import PrelabelWriter
 from videoseg_desktop.ui.prelabel.batch_jobs import (
@@ -41,9 +44,11 @@ from videoseg_desktop.ui.prelabel.batch_jobs import (
 class PrelabelDialog(QDialog):
     """Concept (SAM 3) or boxes from a detector's file (SAM 2.1) for the selected items."""
 
-    def __init__(self, parent: QWidget | None, count: int, label: str = ""):
+    DIRECTIONS = (("Forward", "forward"), ("Backward", "backward"), ("Both ways", "both"))
+
+    def __init__(self, parent: QWidget | None, count: int, label: str = "", frame: int = 0):
         super().__init__(parent)
-        self.setWindowTitle(f"Pre-label {count} item{'s' if count != 1 else ''}")
+        self.setWindowTitle(f"Pre-label {plural(count, 'item')}")
         self.tabs = QTabWidget()
         concept = QWidget()
         form = QFormLayout(concept)
@@ -55,9 +60,23 @@ class PrelabelDialog(QDialog):
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
         self.threshold.setValue(0.5)
+        # Videos are tracked from a frame (the one on screen by default), as the CLI's
+        # --from/--direction: the object that matters may only enter late in the clip.
+        self.direction = QComboBox()
+        for text, value in self.DIRECTIONS:
+            self.direction.addItem(text, value)
+        self.start_frame = QSpinBox()
+        self.start_frame.setRange(0, 10_000_000)
+        self.start_frame.setValue(frame)
+        self.start_frame.setToolTip("Clipped to each video's last frame")
+        track = QHBoxLayout()
+        track.addWidget(self.direction)
+        track.addWidget(QLabel("from frame"))
+        track.addWidget(self.start_frame, 1)
         form.addRow("Find (SAM 3)", self.text)
         form.addRow("Label", self.label)
         form.addRow("Score at least", self.threshold)
+        form.addRow("Videos: track", track)
         boxes = QWidget()
         form = QFormLayout(boxes)
         self.path = QLineEdit()
@@ -129,8 +148,23 @@ class BatchRunner(QObject):
             )
         return out
 
-    def start_concept(self, session, media_ids, concept: ConceptPrompt, threshold: float, model):
-        job = ConceptBatchJob(concept=concept, threshold=threshold, model=model)
+    def start_concept(
+        self,
+        session,
+        media_ids,
+        concept: ConceptPrompt,
+        threshold: float,
+        model,
+        direction: str = "forward",
+        start_frame: int = 0,
+    ):
+        job = ConceptBatchJob(
+            concept=concept,
+            threshold=threshold,
+            model=model,
+            direction=direction,
+            start_frame=start_frame,
+        )
         self._start(session, media_ids, job)
 
     def start_boxes(self, session, media_ids, path: str, fmt: str, min_score: float | None):

@@ -89,7 +89,7 @@ class PrelabelStudio(QObject):
     # -- session ---------------------------------------------------------------------------
     def set_session(self, session) -> None:
         self.session = session
-        self.examples.clear()
+        self.clear_examples()
         self._waiting.clear()
         if session is None:
             return
@@ -102,8 +102,7 @@ class PrelabelStudio(QObject):
         self.refresh()
 
     def _on_place(self, *_args) -> None:
-        self.examples.clear()
-        self.panel.set_examples(0, 0)
+        self.clear_examples()
         self.refresh()
 
     def _default_text(self) -> None:
@@ -127,13 +126,18 @@ class PrelabelStudio(QObject):
         if s is None or s.media is None:
             return
         self.examples.append(exemplar(s.media_id, s.frame, box, positive))
-        pos = sum(1 for e in self.examples if e.positive)
-        self.panel.set_examples(pos, len(self.examples) - pos)
+        self._show_examples()
         self.show_panel()
 
     def clear_examples(self) -> None:
         self.examples.clear()
-        self.panel.set_examples(0, 0)
+        self._show_examples()
+
+    def _show_examples(self) -> None:
+        pos = sum(1 for e in self.examples if e.positive)
+        self.panel.set_examples(pos, len(self.examples) - pos)
+        boxes = [((e.box.x0, e.box.y0, e.box.x1, e.box.y1), e.positive) for e in self.examples]
+        self.window.canvas.set_exemplars(boxes)
 
     def concept(self) -> ConceptPrompt:
         text = self.panel.text.text().strip() or None
@@ -274,7 +278,7 @@ class PrelabelStudio(QObject):
         if not ids:
             return
         label = s.label_by_id(s.label_id)
-        dialog = PrelabelDialog(self.window, len(ids), label.name if label else "")
+        dialog = PrelabelDialog(self.window, len(ids), label.name if label else "", s.frame)
         self.dialog = dialog
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -289,7 +293,13 @@ class PrelabelStudio(QObject):
                 concept = ConceptPrompt(dialog.text.text(), dialog.label.text().strip() or None)
                 concept.label_name  # noqa: B018 - fail before the model
                 self.runner.start_concept(
-                    s, ids, concept, dialog.threshold.value(), self.sam3_model()
+                    s,
+                    ids,
+                    concept,
+                    dialog.threshold.value(),
+                    self.sam3_model(),
+                    dialog.direction.currentData(),
+                    dialog.start_frame.value(),
                 )
         except VideoSegError as exc:
             self.window.show_error(str(exc))
