@@ -104,25 +104,27 @@ class ModelPanel(QWidget):
         self._fill_static()
         self.refresh_models()
 
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Model", self.model_combo)
-        form.addRow("Device", self.device_combo)
-        form.addRow("Input size", self.size_combo)
-        form.addRow("Precision", self.precision_combo)
-        form.addRow("Last mask", self.latency_label)
         # Download on a row of its own: the three side by side would widen a narrow dock.
         buttons = QGridLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.download_button, 0, 0, 1, 2)
         buttons.addWidget(self.choose_button, 1, 0)
         buttons.addWidget(self.import_button, 1, 1)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Model", self.model_combo)
+        # The state and its buttons right under the model, full width (long states wrap): a
+        # newcomer's "not downloaded" must not sit below the fold of a short dock.
+        form.addRow(self.state_label)
+        form.addRow(buttons)
+        form.addRow("Device", self.device_combo)
+        form.addRow("Input size", self.size_combo)
+        form.addRow(self.size_note)
+        form.addRow("Precision", self.precision_combo)
+        form.addRow("Last mask", self.latency_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
-        layout.addWidget(self.size_note)  # full width too: a form row would clip its lines
-        layout.addWidget(self.state_label)  # full width: long states wrap instead of clipping
-        layout.addLayout(buttons)
         layout.addStretch(1)
 
         self.show_config(client.config)
