@@ -99,3 +99,19 @@ def test_stale_frames_are_those_tracked_before_a_later_correction():
     assert stale_frames(np.arange(3), np.array([P, P, K]), ["t1", "t1", "t2"]).tolist() == [
         True, True, False,
     ]  # fmt: skip
+
+
+def test_the_timeline_legend_shows_whole_on_one_line_and_sets_no_minimum_width(video_driver):
+    d = video_driver
+    d.window.resize(1400, 915)
+    QApplication.processEvents()
+    legend = d.window.video.dock.legend
+    assert legend.isVisible()
+    assert legend.width() >= legend.sizeHint().width()  # not clipped at the window's usual size
+    assert legend.height() <= 2 * legend.fontMetrics().height()  # one line
+    dock, text = d.window.video.dock, legend.text()
+    before = (dock.minimumSizeHint().width(), d.window.minimumSizeHint().width())
+    legend.setText(text * 4)  # a legend four times as long would not widen the window either
+    QApplication.processEvents()
+    assert (dock.minimumSizeHint().width(), d.window.minimumSizeHint().width()) == before
+    legend.setText(text)

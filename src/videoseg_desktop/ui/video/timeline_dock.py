@@ -155,14 +155,7 @@ class TimelineDock(QDockWidget):
         tracking.addWidget(self.progress, 1)
         tracking.addWidget(self.progress_label)
         tracking.addWidget(tool_button(a.cancel_tracking, "Cancel"))
-        tracking.addStretch(0)
-        legend = QLabel(LEGEND)
-        # The legend wraps instead of setting the window's minimum width (it grew past a
-        # 1600-pixel screen once review and stale marks joined it).
-        legend.setWordWrap(True)
-        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        legend.setMinimumWidth(160)
-        tracking.addWidget(legend, 2)
+        tracking.addStretch(1)
         layout.addLayout(tracking)
 
         self.overview = TrackOverview()
@@ -173,6 +166,12 @@ class TimelineDock(QDockWidget):
         scroll.setMinimumHeight(84)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout.addWidget(scroll, 1)
+        # The legend on a line of its own under the overview: beside the tracking buttons it had
+        # a third of a row and was clipped. One line, and it never sets the window's minimum
+        # width (a wrapping label asked for its narrowest, tallest height: +70 px of window).
+        self.legend = QLabel(LEGEND)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        layout.addWidget(self.legend)
         self.setWidget(body)
         self._set_video(False)
 
