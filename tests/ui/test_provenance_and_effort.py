@@ -135,4 +135,17 @@ def test_statistics_window_shows_the_tables_and_exports_csv(named_window, tmp_pa
     assert rows[0] == ["section", "name", "metric", "value"]
     assert ["annotator", "rita", "active_s", "90.0"] in rows
     assert ["source", "propagated", "count", "4"] in rows
-    dialog.close()
+
+    # not modal, and live: new masks show up a moment after they are stored
+    assert not dialog.isModal() and d.window.review.show_statistics() is dialog
+    project.masks.put_many(
+        [(obj.id, f, box(20 + f), MaskSource.PROPAGATED, "tiny", 0.9) for f in range(4, 7)]
+    )
+    d.qtbot.waitUntil(lambda: dialog.stats.masks == 7, timeout=5000)
+    overview = {
+        dialog.overview.item(r, 0).text(): dialog.overview.item(r, 1).text()
+        for r in range(dialog.overview.rowCount())
+    }
+    assert overview["Masks"] == "7"
+    d.window.close_project()  # another project (or none): the window closes with it
+    d.qtbot.waitUntil(lambda: d.window.review.stats_dialog is None, timeout=5000)

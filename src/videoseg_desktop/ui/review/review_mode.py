@@ -48,6 +48,7 @@ class ReviewMode(QObject):
         self.window = window
         self.session = None
         self.item: ReviewItem | None = None
+        self.stats_dialog = None  # the Project Statistics window while it is open
         self.ask_comment = _ask_comment  # tests replace the dialog
         # Accept/reject of a pre-label suggestion shown by Find All (set by the main window).
         self.suggestion_decider: Callable[[bool], bool] | None = None
@@ -263,12 +264,22 @@ class ReviewMode(QObject):
 
         if self.session is None:
             return None
+        if self.stats_dialog is not None and self.stats_dialog.isVisible():
+            self.stats_dialog.raise_()
+            self.stats_dialog.activateWindow()
+            return self.stats_dialog
         activity = getattr(self.window, "activity", None)
-        if activity is not None:
-            activity.flush()
-        dialog = ProjectStatsDialog(self.session.project, self.window)
+        session = self.session
+        dialog = ProjectStatsDialog(
+            session.project,
+            self.window,
+            events=session.events,
+            before_refresh=activity.flush if activity is not None else None,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        dialog.destroyed.connect(lambda *_: setattr(self, "stats_dialog", None))
+        self.window.sessionChanged.connect(dialog.close)  # another project: its own statistics
+        dialog.show()  # not modal: it follows the work beside the window
         self.stats_dialog = dialog
         return dialog
 

@@ -1,11 +1,16 @@
 """The Project Statistics window: store/statistics.py's tables (what is there, who made it, how
-long it took, how the review went), exportable as the same CSV as ``videoseg stats --csv``."""
+long it took, how the review went), exportable as the same CSV as ``videoseg stats --csv``.
+
+It stays open beside the work (not modal) and follows it: a change to the project refreshes the
+tables a moment after the last change, so a burst of tracking writes costs one query, not one
+per batch."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -53,10 +58,20 @@ def cell(value) -> str:
     return str(value)
 
 
+LIVE_DELAY_MS = 1000  # after the last change: tracking writes several batches a second
+
+
 class ProjectStatsDialog(QDialog):
-    def __init__(self, project, parent=None):
+    def __init__(self, project, parent=None, events=None, before_refresh=None):
         super().__init__(parent)
         self.project = project
+        self.before_refresh = before_refresh  # e.g. write the active time built up so far
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(LIVE_DELAY_MS)
+        self._live.timeout.connect(self._refresh_if_shown)
+        if events is not None:
+            events.anyChanged.connect(self._on_changed)
         self.setWindowTitle(f"Project Statistics — {project.name}")
         self.resize(900, 520)
         self.tabs = QTabWidget()
@@ -78,8 +93,23 @@ class ProjectStatsDialog(QDialog):
         self.stats: ProjectStats | None = None
         self.refresh()
 
+    def _on_changed(self, _changes) -> None:
+        if self.isVisible():
+            self._live.start()  # restarted by every change: one refresh after the burst
+
+    def _refresh_if_shown(self) -> None:
+        if self.isVisible():
+            self.refresh()
+
     def refresh(self) -> None:
-        self.stats = s = project_stats(self.project)
+        if self.before_refresh is not None:
+            self.before_refresh()
+        try:
+            self.stats = project_stats(self.project)
+        except VideoSegError as exc:  # e.g. the project's disk went away: say so, keep the tables
+            self.setWindowTitle(f"Project Statistics — {self.project.name} (not refreshed: {exc})")
+            return
+        s = self.stats
         rows = [
             ("Media", f"{s.media} ({plural(s.images, 'image')}, {plural(s.videos, 'video')})"),
             ("Objects", s.objects),
