@@ -114,12 +114,13 @@ def test_round_trip_with_a_conflict_and_merging_twice_changes_nothing(source, tm
     flagged = {r[0] for r in source.db.conn.execute("SELECT object_id FROM review_flags")}
     assert {o.id for o in side_by_side.values()} <= flagged
 
-    def snapshot():
+    def snapshot():  # every table, decisions, effort and flags included
         conn = source.db.conn
-        return [
-            conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-            for t in ("objects", "masks", "labels", "media", "team_packages", "team_items")
-        ]
+        tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        assert len(tables) > 15
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for (t,) in tables}
 
     before = snapshot()
     again = merge_package(source, alice)
