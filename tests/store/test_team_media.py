@@ -182,7 +182,7 @@ def test_a_bad_media_file_is_one_line_and_the_rest_merges(source, tmp_path):
     broken.write_bytes(b"\x89PNG not really" + b"\0" * (broken.stat().st_size - 15))
     report = merge_package(source, folder)
     assert report.media_added == 1 and len(report.media_refused) == 1
-    assert report.media_refused[0].startswith("a.png: ")
+    assert report.media_refused[0].startswith("a.png is not a valid PNG file")  # one name
     assert [m.original_name for m in source.media.find_by_name("b.png")] == ["b.png"]
     assert not source.media.find_by_name("a.png")
     assert not [p for p in source.media_dir.iterdir() if p.name.startswith((".import", "a"))]
@@ -236,3 +236,50 @@ def test_a_decision_conflict_alone_sets_both_objects_to_conflict(source, tmp_pat
         r[0] for r in source.db.conn.execute("SELECT decision FROM review_decisions ORDER BY id")
     ]
     assert decisions == ["reviewed", "needs-changes"]
+
+
+def test_a_merge_that_fails_removes_the_files_it_copied(source, tmp_path, monkeypatch):
+    import videoseg_desktop.store.team_merge as team_merge
+
+    folder = split_project(source, tmp_path / "out", ["alice"])[0].folder
+    clip = write_video(moving_square_frames(4, 64, 48), tmp_path / "clip.mp4")
+    with Project.open(folder, user="alice") as pkg:
+        pkg.import_media([png(tmp_path / "new.png", 77), clip])
+    snapshot, listing = every_table(source), files(source.media_dir)
+    index_dir = source.cache_dir / "index"
+    indexes = files(index_dir) if index_dir.is_dir() else []
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(team_merge, "merge_decisions", broken)
+    with pytest.raises(RuntimeError):
+        merge_package(source, folder)
+    assert every_table(source) == snapshot and files(source.media_dir) == listing
+    assert (files(index_dir) if index_dir.is_dir() else []) == indexes
+    monkeypatch.undo()
+    assert merge_package(source, folder).media_added == 2  # and it merges once fixed
+
+
+def test_a_media_id_reused_in_the_package_for_other_content_is_imported_anew(source, tmp_path):
+    folder = split_project(source, tmp_path / "out", ["alice"])[0].folder
+    with Project.open(folder, user="alice") as pkg:
+        first = pkg.import_media([png(tmp_path / "first.png", 11)]).added[0]
+        pkg.masks.put(pkg.objects.add(first.id).id, 0, rle(1), MaskSource.CLICKED)
+    assert merge_package(source, folder).media_added == 1
+    with Project.open(folder, user="alice") as pkg:
+        pkg.media.delete(first.id)
+        second = pkg.import_media([png(tmp_path / "second.png", 33)]).added[0]
+        pkg.masks.put(pkg.objects.add(second.id).id, 0, rle(7), MaskSource.CLICKED)
+    assert second.id == first.id  # SQLite gave the freed id again
+    report = merge_package(source, folder)
+    assert report.media_added == 1
+    (kept,) = source.media.find_by_name("second.png")
+    assert (
+        source.masks.get(source.objects.list(kept.id)[0].id, 0).rle["counts"] == (rle(7)["counts"])
+    )
+    (old,) = source.media.find_by_name("first.png")  # the project keeps what it merged before
+    assert source.media_path(old).is_file()
+    assert source.objects.list(old.id) == []  # its object was deleted in the package (its id
+    # now names the object on second.png, which must not replace it)
+    assert report.merged == 2  # that deletion and the new object

@@ -147,7 +147,8 @@ def bring_media(
             out.refused.append(f"{name}: {exc.__class__.__name__}: {exc.strerror or exc}")
             continue
         if report.errors:
-            out.refused.append(f"{name}: {report.errors[0][1]}")
+            why = report.errors[0][1]  # the importer's own line, which names the file
+            out.refused.append(why if why.startswith(display_name(file.name)) else f"{name}: {why}")
             continue
         if report.added:
             item = report.added[0]

@@ -157,6 +157,12 @@ class _Merge:
     def _object(self, oid: int, media_id: int, media_name: str) -> None:
         pfp = object_fingerprint(self.pkg, oid)
         rec = self.items.get(("object", oid))
+        if rec is not None and rec[0] is not None and rec[1] is not None:
+            row = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (rec[0],))
+            found = row.fetchone()
+            if found is not None and found[0] != media_id:  # the id was reused on other media:
+                self._deleted(oid, rec[0])  # the object it named was deleted in the package
+                rec = None
         if rec is None or rec[1] is None:  # new in the package (or an id reused after a deletion)
             new = self._insert(oid, media_id, None)
             self._remember("object", oid, new, pfp, object_fingerprint(self.src, new))
