@@ -6,7 +6,9 @@ the package changed and the source did not is taken over, with its authors and t
 changed differently (the source, or another package merged before) is a conflict: the source's
 version and the package's are kept side by side as objects in the ``conflict`` state, which the
 review queue flags, and the conflict is reported per item. Objects new in the package are added.
-Merging the same package again finds nothing changed since and writes nothing.
+Media the package imported come in through the importer (``team_media``), review decisions made
+there are recorded (``team_decisions``). Merging the same package again finds nothing changed
+since and writes nothing.
 """
 
 from __future__ import annotations
