@@ -283,3 +283,20 @@ def test_a_media_id_reused_in_the_package_for_other_content_is_imported_anew(sou
     assert source.objects.list(old.id) == []  # its object was deleted in the package (its id
     # now names the object on second.png, which must not replace it)
     assert report.merged == 2  # that deletion and the new object
+
+
+def test_one_accept_over_masks_of_two_authors_merges_both_rows(source, tmp_path):
+    folder = split_project(source, tmp_path / "out", ["alice"])[0].folder
+    with Project.open(folder, user="alice") as pkg:
+        obj = pkg.objects.list(1)[0]
+        pkg.masks.put(obj.id, 1, rle(8), MaskSource.EDITED)  # frame 0 is the lead's
+        pkg.review.accept(1, obj.id, frames=(0, 1))
+        rows = pkg.db.conn.execute(
+            "SELECT mask_author, masks FROM review_decisions ORDER BY id"
+        ).fetchall()
+    assert sorted(tuple(r) for r in rows) == [("alice", 1), ("lead", 1)]  # one span, one time
+    assert merge_package(source, folder).decisions == 2
+    merged = source.db.conn.execute(
+        "SELECT mask_author, author FROM review_decisions ORDER BY id"
+    ).fetchall()
+    assert sorted(tuple(r) for r in merged) == [("alice", "alice"), ("lead", "alice")]

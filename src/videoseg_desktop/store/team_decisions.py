@@ -3,12 +3,12 @@
 A decision row is a record (who accepted or rejected what, when, with which comment); its
 effects (accepted masks, removed masks, object states, a media item's status) travel with the
 objects and statuses, under their conflict rules. The rows themselves are matched by content,
-not id (a package numbers its rows on its own): one with the same media item, decision, frames,
-comment, mask count, reviewer and time is already here (copied at the split, or merged
-before), so merging again adds nothing. A decision opposite to one made here since the split
-(accept against reject, reviewed against needs-changes, on the same object and overlapping
-frames) is a conflict: both rows are kept, the objects go to the ``conflict`` state and the
-item is reported.
+not id (a package numbers its rows on its own): one with the same media item, object name,
+decision, frames, comment, mask provenance and count, reviewer and time is already here
+(copied at the split, or merged before), so merging again adds nothing. A decision opposite to
+one made here since the split (accept against reject, reviewed against needs-changes, on the
+same object and overlapping frames) is a conflict: both rows are kept, the objects go to the
+``conflict`` state and the item is reported.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ _VERB = {
 
 
 def _key(row) -> tuple:
-    """What makes two rows the same decision (ids and object ids differ between the sides)."""
-    _, _, start, end, decision, comment, _, _, masks, author, stamp = row
-    return (start, end, decision, comment, masks, author, stamp)
+    """What makes two rows the same decision: everything but the object id (ids differ
+    between the sides; one accept writes a row per mask source and author)."""
+    return tuple(row[1:])
 
 
 def _overlap(a, b) -> bool:
