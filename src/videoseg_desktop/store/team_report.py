@@ -30,9 +30,8 @@ class MergeReport:
 
     @property
     def changed(self) -> bool:
-        return bool(
-            self.merged or self.conflicts or self.media_added or self.media_matched
-        ) or bool(self.decisions)
+        counts = (self.merged, self.media_added, self.media_matched, self.decisions)
+        return any(counts) or bool(self.conflicts)
 
     def note_conflict(self, conflict: Conflict) -> bool:
         """Add a conflict, or extend the reason of the one already reported for the same item
