@@ -45,8 +45,15 @@ def test_split_then_merge_with_a_conflict(project, tmp_path, capsys):
     with Project.open(ann, user="ann") as pkg:
         pkg.masks.put(pkg.objects.list(1)[0].id, 0, _rle(9), MaskSource.EDITED)
         pkg.masks.put(pkg.objects.add(2).id, 0, _rle(3), MaskSource.CLICKED)
+    extra = []
+    for name, value in (("barn.png", 210), ("linked.png", 230)):
+        extra.append(tmp_path / name)
+        Image.fromarray(np.full((20, 30, 3), value, np.uint8)).save(extra[-1])
     with Project.open(ben, user="ben") as pkg:
         pkg.masks.put(pkg.objects.add(3).id, 0, _rle(5), MaskSource.CLICKED)
+        barn = pkg.import_media(extra[:1]).added[0]
+        pkg.masks.put(pkg.objects.add(barn.id).id, 0, _rle(7), MaskSource.CLICKED)
+        pkg.import_media(extra[1:], link=True)  # a link names a file on ben's disk: refused
     with Project.open(project) as p:
         p.masks.put(p.objects.list(1)[0].id, 0, _rle(12), MaskSource.EDITED)
 
@@ -54,11 +61,20 @@ def test_split_then_merge_with_a_conflict(project, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Farm-ann (ann): 2 items merged (1 new), 1 conflict" in text
     assert "  conflict\tf0.png\tcow 1\tchanged in the project and in the package" in text
-    assert "Farm-ben (ben): 2 items merged (1 new), 0 conflicts"  # the object, the status in text
+    assert (
+        "Farm-ben (ben): 3 items merged (2 new), 0 conflicts, 1 media item added, "
+        "1 media item refused"  # the objects on f2 and barn.png, the status of f2
+    ) in text
+    assert (
+        "  media refused\tlinked.png: it is linked to a file outside the package; import a "
+        "copy into the package instead"
+    ) in text
     with Project.open(project, read_only=True) as p:
         states = {o.name: o.state for o in p.objects.list(1)}
         assert states == {"cow 1": ObjectState.CONFLICT, "cow 1 (ann)": ObjectState.CONFLICT}
         assert p.masks.get(p.objects.list(3)[0].id, 0).author == "ben"
+        (barn,) = p.media.find_by_name("barn.png")
+        assert p.media_path(barn).parent == p.media_dir and len(p.objects.list(barn.id)) == 1
 
     assert main(["merge", str(project), str(ann)]) == 0
     assert "nothing new since the last merge" in capsys.readouterr().out

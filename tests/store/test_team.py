@@ -98,7 +98,7 @@ def test_round_trip_with_a_conflict_and_merging_twice_changes_nothing(source, tm
     lead_obj = source.objects.list(1)[0]
     source.masks.put(lead_obj.id, 0, rle(6), MaskSource.EDITED)
 
-    report = merge_package(source.db, alice)
+    report = merge_package(source, alice)
     assert (report.merged, report.added, len(report.conflicts)) == (1, 1, 1)
     conflict = report.conflicts[0]
     assert (conflict.media, conflict.item) == ("img0.png", "car 1")
@@ -114,19 +114,20 @@ def test_round_trip_with_a_conflict_and_merging_twice_changes_nothing(source, tm
     flagged = {r[0] for r in source.db.conn.execute("SELECT object_id FROM review_flags")}
     assert {o.id for o in side_by_side.values()} <= flagged
 
-    def snapshot():
+    def snapshot():  # every table, decisions, effort and flags included
         conn = source.db.conn
-        return [
-            conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-            for t in ("objects", "masks", "labels", "media", "team_packages", "team_items")
-        ]
+        tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        assert len(tables) > 15
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for (t,) in tables}
 
     before = snapshot()
-    again = merge_package(source.db, alice)
+    again = merge_package(source, alice)
     assert not again.changed and "nothing new" in again.line()
     assert snapshot() == before
 
-    report = merge_package(source.db, bob)
+    report = merge_package(source, bob)
     assert (report.merged, report.added, report.conflicts) == (2, 0, [])
     assert source.masks.get(source.objects.list(3)[0].id, 0).author == "bob"
     assert source.objects.list(4) == []  # bob deleted it; nobody else had touched it
@@ -147,10 +148,10 @@ def test_two_packages_changing_one_item_conflict(source, tmp_path):
         with _package(folder, user) as pkg:
             pkg.masks.put(pkg.objects.list(1)[0].id, 0, rle(x), MaskSource.EDITED)
             pkg.review.set_status([1], MediaStatus.DONE if user == "a" else MediaStatus.TODO)
-    first = merge_package(source.db, a)
+    first = merge_package(source, a)
     assert (first.merged, first.conflicts) == (2, [])  # the object and the status
     assert source.media.get(1).status == MediaStatus.DONE
-    second = merge_package(source.db, b)
+    second = merge_package(source, b)
     assert [(c.item, c.why.split()[0]) for c in second.conflicts] == [
         ("car 1", "changed"),
         ("status", "status"),
@@ -163,7 +164,7 @@ def test_a_package_of_another_project_is_refused_with_one_line(source, tmp_path)
     with Project.create(tmp_path / "other") as other:
         split_project_other = other  # a project with no packages at all
         with pytest.raises(TeamPackageError, match="another project") as info:
-            merge_package(split_project_other.db, folder)
+            merge_package(split_project_other, folder)
     assert "\n" not in str(info.value)
 
 
@@ -173,11 +174,11 @@ def test_a_damaged_manifest_is_one_line(source, tmp_path):
     for text in ("{not json", json.dumps({"format": "videoseg-team-package", "version": 1})):
         manifest.write_text(text)
         with pytest.raises(TeamPackageError, match="manifest is damaged") as info:
-            merge_package(source.db, folder)
+            merge_package(source, folder)
         assert "\n" not in str(info.value)
     manifest.unlink()
     with pytest.raises(TeamPackageError, match="not a work package"):
-        merge_package(source.db, folder)
+        merge_package(source, folder)
 
 
 def test_split_refuses_bad_requests(source, tmp_path):
@@ -202,5 +203,5 @@ def test_a_crafted_label_in_a_package_is_refused_and_nothing_is_merged(source, t
     conn.close()
     before = source.db.conn.execute("SELECT count(*) FROM labels").fetchone()[0]
     with pytest.raises(TeamPackageError, match="a label of the package is refused"):
-        merge_package(source.db, folder)
+        merge_package(source, folder)
     assert source.db.conn.execute("SELECT count(*) FROM labels").fetchone()[0] == before

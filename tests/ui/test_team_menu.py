@@ -76,6 +76,10 @@ def test_split_and_merge_in_the_background_with_a_summary(window, qtbot, tmp_pat
         pkg.masks.put(pkg.objects.list(1)[0].id, 0, _rle(20), MaskSource.EDITED)
     with Project.open(bo, user="bo") as pkg:
         pkg.masks.put(pkg.objects.list(3)[0].id, 0, _rle(25), MaskSource.EDITED)
+        Image.fromarray(np.full((30, 40, 3), 200, np.uint8)).save(tmp_path / "pier.png")
+        pier = pkg.import_media([tmp_path / "pier.png"]).added[0]
+        pkg.masks.put(pkg.objects.add(pier.id).id, 0, _rle(4), MaskSource.CLICKED)
+        pkg.review.accept(pier.id)  # an accept and a "reviewed": two decisions
     project = window.session.project
     project.masks.put(project.objects.list(1)[0].id, 0, _rle(10), MaskSource.EDITED)
 
@@ -84,16 +88,17 @@ def test_split_and_merge_in_the_background_with_a_summary(window, qtbot, tmp_pat
     assert team.merge([ann, bo, tmp_path / "nowhere"])
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     summary = shown[0]
-    assert "2 packages merged: 1 item taken over, 1 conflict; 1 package refused" in (
-        summary.headline.text()
-    )
+    assert (
+        "2 packages merged: 2 items taken over, 1 conflict, 1 media item added, "
+        "2 review decisions recorded; 1 package refused"
+    ) in summary.headline.text()
     rows = [
-        [summary.packages.item(r, c).text() for c in range(6)]
+        [summary.packages.item(r, c).text() for c in range(8)]
         for r in range(summary.packages.rowCount())
     ]
-    assert rows[0][:5] == ["Harbour-ann", "ann", "0", "0", "1"]
-    assert rows[1][:5] == ["Harbour-bo", "bo", "1", "0", "0"]
-    assert rows[2][5].startswith("refused: ") and "not a work package" in rows[2][5]
+    assert rows[0][:7] == ["Harbour-ann", "ann", "0", "0", "0", "0", "1"]
+    assert rows[1][:7] == ["Harbour-bo", "bo", "2", "1", "1", "2", "0"]
+    assert rows[2][7].startswith("refused: ") and "not a work package" in rows[2][7]
     conflict = [summary.conflicts.item(0, c).text() for c in range(4)]
     assert conflict == [
         "Harbour-ann",
@@ -104,5 +109,8 @@ def test_split_and_merge_in_the_background_with_a_summary(window, qtbot, tmp_pat
     states = {o.name: o.state for o in project.objects.list(1)}
     assert states == {"boat 1": ObjectState.CONFLICT, "boat 1 (ann)": ObjectState.CONFLICT}
     assert project.masks.get(project.objects.list(3)[0].id, 0).author == "bo"
+    pier = project.media.find_by_name("pier.png")[0]  # copied in, with bo's work on it
+    assert project.media_path(pier).is_file() and pier.status.value == "reviewed"
+    assert project.masks.get(project.objects.list(pier.id)[0].id, 0).accepted_by == "bo"
     assert not window.session.undo_stack.canUndo()  # the merge replaced rows undo refers to
     summary.close()

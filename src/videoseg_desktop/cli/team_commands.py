@@ -91,7 +91,7 @@ def cmd_merge(args) -> int:
     with open_for_writing(args, "merge") as project:
         for folder in args.packages:
             try:
-                report = merge_package(project.db, folder)
+                report = merge_package(project, folder)
             except VideoSegError as exc:
                 print(f"videoseg: error: {exc}", file=sys.stderr)
                 failed += 1
@@ -99,6 +99,8 @@ def cmd_merge(args) -> int:
             print(report.line())
             for c in report.conflicts:
                 print(f"  conflict\t{c.media}\t{c.item}\t{c.why}")
+            for line in report.media_refused:
+                print(f"  media refused\t{line}")
             if report.skipped_media:
                 print(f"  {plural(report.skipped_media, 'media item')} no longer here")
     return 1 if failed else 0

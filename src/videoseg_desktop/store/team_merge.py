@@ -6,25 +6,27 @@ the package changed and the source did not is taken over, with its authors and t
 changed differently (the source, or another package merged before) is a conflict: the source's
 version and the package's are kept side by side as objects in the ``conflict`` state, which the
 review queue flags, and the conflict is reported per item. Objects new in the package are added.
-Merging the same package again finds nothing changed since and writes nothing.
+Media the package imported come in through the importer (``team_media``), review decisions made
+there are recorded (``team_decisions``). Merging the same package again finds nothing changed
+since and writes nothing.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
-from videoseg_desktop.core.text import plural
 from videoseg_desktop.store.database import Database, connect
 from videoseg_desktop.store.labels import PALETTE, check_color, check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.project import DB_NAME
 from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.schema import require_current
+from videoseg_desktop.store.team_decisions import merge_decisions
+from videoseg_desktop.store.team_media import ImportTarget, bring_media
 from videoseg_desktop.store.team_package import (
     TeamPackageError,
     media_fingerprint,
@@ -32,6 +34,7 @@ from videoseg_desktop.store.team_package import (
     project_id,
     read_manifest,
 )
+from videoseg_desktop.store.team_report import Conflict, MergeReport
 from videoseg_desktop.store.timeutil import now_iso
 
 _MASK_COLS = (
@@ -41,39 +44,12 @@ _MASK_COLS = (
 _PROMPT_COLS = "frame, kind, x0, y0, x1, y1, positive, sort_order, author, created_at"
 
 
-@dataclass(frozen=True)
-class Conflict:
-    media: str  # the media item's name
-    item: str  # the object's name (or "status")
-    why: str
-
-
-@dataclass
-class MergeReport:
-    package: Path
-    annotator: str
-    merged: int = 0  # items taken over (changed, added or deleted in the package)
-    added: int = 0
-    conflicts: list[Conflict] = field(default_factory=list)
-    skipped_media: int = 0  # media the package has that the source no longer has
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.merged or self.conflicts)
-
-    def line(self) -> str:
-        if not self.changed:
-            return f"{self.package.name} ({self.annotator}): nothing new since the last merge"
-        return (
-            f"{self.package.name} ({self.annotator}): {plural(self.merged, 'item')} merged"
-            f" ({self.added} new), {plural(len(self.conflicts), 'conflict')}"
-        )
-
-
-def merge_package(db: Database, folder: Path) -> MergeReport:
-    """Bring one package's work into the project of ``db`` (one transaction)."""
+def merge_package(project, folder: Path) -> MergeReport:
+    """Bring one package's work into ``project`` (a Project, or a ``Detached`` one for a
+    background thread), in one transaction: files it imports are removed again on failure."""
     folder = Path(folder).expanduser().absolute()
     manifest = read_manifest(folder)
+    db: Database = project.db
     conn = db.conn
     own = project_id(conn)
     if own is None or manifest.source_id != own:
@@ -98,24 +74,38 @@ def merge_package(db: Database, folder: Path) -> MergeReport:
                 f"{folder} is damaged: its database does not match its manifest; nothing was merged"
             )
         report = MergeReport(folder, manifest.annotator)
-        with db.transaction() as tx:
-            _Merge(tx, pkg, manifest, report, db.user).run()
-            if report.changed:
-                tx.execute(
-                    "UPDATE team_packages SET merged_at = ?, merged_by = ?, merges = merges + 1"
-                    " WHERE id = ?",
-                    (now_iso(), db.user, manifest.package_id),
-                )
-                for table in ("labels", "attributes", "objects", "masks", "media", "review"):
-                    db.changed(table)
+        target = ImportTarget(project, db)
+        merge = None
+        try:
+            with db.transaction() as tx:
+                merge = _Merge(tx, pkg, manifest, report, folder, target)
+                merge.run()
+                _finish(db, manifest, report)
+        except BaseException:
+            if merge is not None and merge.media is not None:
+                merge.media.discard()
+            raise
         return report
     finally:
         pkg.close()
 
 
+def _finish(db: Database, manifest, report: MergeReport) -> None:
+    if report.changed:
+        db.conn.execute(
+            "UPDATE team_packages SET merged_at = ?, merged_by = ?, merges = merges + 1"
+            " WHERE id = ?",
+            (now_iso(), db.user, manifest.package_id),
+        )
+        for table in ("labels", "attributes", "objects", "masks", "media", "review"):
+            db.changed(table)
+
+
 class _Merge:
-    def __init__(self, src, pkg, manifest, report: MergeReport, user: str) -> None:
-        self.src, self.pkg, self.m, self.report, self.user = src, pkg, manifest, report, user
+    def __init__(self, src, pkg, manifest, report: MergeReport, folder: Path, target) -> None:
+        self.src, self.pkg, self.m, self.report = src, pkg, manifest, report
+        self.folder, self.target = folder, target
+        self.media = None  # the media the package added (files made here, for a rollback)
         self.items = {
             (kind, p): (s, pfp, sfp)
             for kind, p, s, pfp, sfp in src.execute(
@@ -131,8 +121,18 @@ class _Merge:
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> None:
+        self.media = bring_media(
+            self.folder, self.target, self.pkg, self.m.media, self.items, self._remember
+        )
+        self.media_map = {**self.m.media, **self.media.mapping}
+        r = self.report
+        r.media_added, r.media_matched, r.media_refused = (
+            self.media.added,
+            self.media.matched,
+            self.media.refused,
+        )
         seen: set[int] = set()
-        for pkg_media, src_media in sorted(self.m.media.items()):
+        for pkg_media, src_media in sorted(self.media_map.items()):
             name = self._media_name(src_media)
             if name is None:
                 self.report.skipped_media += 1
@@ -146,6 +146,10 @@ class _Merge:
         for (kind, oid), (src_oid, base_p, _) in list(self.items.items()):
             if kind == "object" and oid not in seen and base_p is not None:
                 self._deleted(oid, src_oid)
+        objects = {p: s for (kind, p), (s, _, _) in self.items.items() if kind == "object"}
+        r.decisions = merge_decisions(
+            self.src, self.pkg, self.media_map, objects, self._decision_conflict
+        )
         for oid in self.touched_objects:
             refresh_flags(self.src, oid)
         for media_id in self.touched_media:
@@ -155,6 +159,12 @@ class _Merge:
     def _object(self, oid: int, media_id: int, media_name: str) -> None:
         pfp = object_fingerprint(self.pkg, oid)
         rec = self.items.get(("object", oid))
+        if rec is not None and rec[0] is not None and rec[1] is not None:
+            row = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (rec[0],))
+            found = row.fetchone()
+            if found is not None and found[0] != media_id:  # the id was reused on other media:
+                self._deleted(oid, rec[0])  # the object it named was deleted in the package
+                rec = None
         if rec is None or rec[1] is None:  # new in the package (or an id reused after a deletion)
             new = self._insert(oid, media_id, None)
             self._remember("object", oid, new, pfp, object_fingerprint(self.src, new))
@@ -182,6 +192,11 @@ class _Merge:
         copy = self._insert(oid, media_id, "conflict")
         self._remember("object", oid, copy, pfp, object_fingerprint(self.src, copy))
         self.report.conflicts.append(Conflict(media_name, str(name), why))
+
+    def _decision_conflict(self, media_id: int, item: str, why: str, ids: list[int]) -> None:
+        self.report.note_conflict(Conflict(self._media_name(media_id) or "?", item, why))
+        for oid in ids:
+            self._set_conflict(oid)
 
     def _deleted(self, oid: int, src_oid: int | None) -> None:
         _, _, base_s = self.items[("object", oid)]
@@ -383,7 +398,9 @@ class _Merge:
 
     def _effort(self) -> None:
         """Active time per media and person: the larger of the two counts (both only grow)."""
-        for pkg_media, src_media in self.m.media.items():
+        for pkg_media, src_media in self.media_map.items():
+            if self._media_name(src_media) is None:
+                continue  # gone here (counted as skipped media)
             for author, active, events, stamp in self.pkg.execute(
                 "SELECT author, active_s, events, updated_at FROM effort WHERE media_id = ?",
                 (pkg_media,),

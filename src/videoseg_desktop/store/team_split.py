@@ -62,6 +62,7 @@ class Detached:
     user: str
     media_path: Callable[[Any], Path]
     read_only: bool = False
+    frame_index_path: Callable[[Any], Path] | None = None  # where a merge saves imported media's
     _db: Database | None = None
 
     @classmethod
@@ -73,6 +74,7 @@ class Detached:
             project.user,
             project.media_path,
             project.read_only,
+            project.frame_index_path,
         )
 
     @property

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.text import plural
-from videoseg_desktop.store.team_merge import MergeReport
 from videoseg_desktop.store.team_package import PackageRecord
+from videoseg_desktop.store.team_report import MergeReport
 from videoseg_desktop.store.team_split import annotator_names
 
 
@@ -169,10 +169,15 @@ class MergeSummaryDialog(QDialog):
         reports = [r for _, r in results if isinstance(r, MergeReport)]
         conflicts = sum(len(r.conflicts) for r in reports)
         merged = sum(r.merged for r in reports)
+        media = sum(r.media_added for r in reports)
+        decisions = sum(r.decisions for r in reports)
+        refused = sum(len(r.media_refused) for r in reports)
         failed = len(results) - len(reports)
         headline = (
             f"{plural(len(reports), 'package')} merged: {plural(merged, 'item')} taken "
-            f"over, {plural(conflicts, 'conflict')}"
+            f"over, {plural(conflicts, 'conflict')}, {plural(media, 'media item')} added, "
+            f"{plural(decisions, 'review decision')} recorded"
+            + (f"; {plural(refused, 'media file')} refused" if refused else "")
             + (f"; {plural(failed, 'package')} refused" if failed else "")
         )
         if conflicts:
@@ -182,16 +187,31 @@ class MergeSummaryDialog(QDialog):
             )
         self.headline = QLabel(headline)
         self.headline.setWordWrap(True)
-        self.packages = _table(["Package", "Annotator", "Merged", "New", "Conflicts", "Note"])
+        self.packages = _table(
+            [
+                "Package",
+                "Annotator",
+                "Merged",
+                "New",
+                "Media added",
+                "Decisions",
+                "Conflicts",
+                "Note",
+            ]
+        )
         for folder, result in results:
             if isinstance(result, MergeReport):
-                note = "" if result.changed else "nothing new since the last merge"
+                notes = [] if result.changed else ["nothing new since the last merge"]
+                if result.media_matched:
+                    notes.append(f"{plural(result.media_matched, 'media item')} already here")
                 if result.skipped_media:
-                    note = f"{plural(result.skipped_media, 'media item')} no longer here"
+                    notes.append(f"{plural(result.skipped_media, 'media item')} no longer here")
+                notes += [f"refused {line}" for line in result.media_refused]
                 cells = [folder.name, result.annotator, result.merged, result.added]
-                cells += [len(result.conflicts), note]
+                cells += [result.media_added, result.decisions, len(result.conflicts)]
+                cells.append("; ".join(notes))
             else:
-                cells = [folder.name, "", "", "", "", f"refused: {result}"]
+                cells = [folder.name, "", "", "", "", "", "", f"refused: {result}"]
             _append(self.packages, cells)
         self.conflicts = _table(["Package", "Media", "Item", "What happened"])
         for folder, result in results:

@@ -112,7 +112,7 @@ class TeamMenu(QObject):
                 for i, folder in enumerate(folders):
                     progress(i, len(folders), Path(folder).name)
                     try:
-                        results.append((Path(folder), merge_package(db, folder)))
+                        results.append((Path(folder), merge_package(source, folder)))
                     except VideoSegError as exc:
                         results.append((Path(folder), str(exc)))
                 progress(len(folders), len(folders), "")
