@@ -162,11 +162,13 @@ class RayExecutor:
         current: dict[int, tuple[Task, int]] = {}  # task key -> (task, attempt) running now
 
         def read_board() -> None:
-            with contextlib.suppress(Exception):  # progress is display only
-                for key, attempt, done, total in ray.get(board.take.remote()):
-                    running = current.get(key)
-                    if running is not None and running[1] == attempt:
-                        progress(running[0], done, total)
+            events = []
+            with contextlib.suppress(Exception):  # progress is display only: a lost board too
+                events = ray.get(board.take.remote(), timeout=30)
+            for key, attempt, done, total in events:
+                running = current.get(key)
+                if running is not None and running[1] == attempt:
+                    progress(running[0], done, total)
 
         try:
             while queue or pending:
