@@ -14,7 +14,11 @@ driver's code, batches of 32 frames per transaction, run record included) with r
 results (RLE masks of a moving disc at ``--store-size``), with no model, and reports masks/s
 and the pickled size of a result per mask (what crosses the network).
 
-    python benchmarks/bench_cluster.py [--videos 4] [--frames 12] [--image-size 256]
+Boxes (``--boxes N``, off by default): `videoseg boxes-to-masks` of N synthetic pictures
+(640x480, ``BOXES_PER_IMAGE`` COCO boxes each) the same three ways, through the command's plan,
+worker and store (cli/boxes_cluster.py); ``images_per_s`` after the warm-up.
+
+    python benchmarks/bench_cluster.py [--videos 4] [--frames 12] [--image-size 256] [--boxes 8]
 """
 
 from __future__ import annotations
@@ -111,6 +115,92 @@ def track(project: Path, checkpoint: Path, image_size: int, cluster: str | None,
     }
 
 
+BOXES_PER_IMAGE = 6
+
+
+def make_box_project(folder: Path, images: int) -> tuple[Path, Path]:
+    """``images`` pictures of coloured blocks and a COCO file with a box around each block."""
+    from PIL import Image
+
+    from videoseg_desktop.cli.main import main
+
+    rng = np.random.default_rng(0)
+    paths, entries, annotations = [], [], []
+    for i in range(images):
+        im = np.full((480, 640, 3), 30, np.uint8)
+        for _ in range(BOXES_PER_IMAGE):
+            x, y = int(rng.integers(0, 560)), int(rng.integers(0, 400))
+            im[y : y + 70, x : x + 70] = rng.integers(80, 255, 3)
+            annotations.append({"image_id": i + 1, "category_id": 1, "bbox": [x, y, 70, 70]})
+        paths.append(folder / f"pic{i}.png")
+        Image.fromarray(im).save(paths[-1])
+        entries.append({"id": i + 1, "file_name": paths[-1].name})
+    coco = folder / "boxes.json"
+    categories = [{"id": 1, "name": "block"}]
+    coco.write_text(
+        json.dumps({"images": entries, "categories": categories, "annotations": annotations})
+    )
+    project = folder / "box_proj"
+    with open(os.devnull, "w") as quiet:
+        stdout, sys.stdout = sys.stdout, quiet
+        try:
+            assert main(["new", str(project)]) == 0
+            assert main(["import", str(project), *map(str, paths)]) == 0
+        finally:
+            sys.stdout = stdout
+    return project, coco
+
+
+def boxes(project: Path, coco: Path, checkpoint: Path, image_size: int, cluster, workers: int):
+    """One `boxes-to-masks` run through the command's plan, worker and store."""
+    from videoseg_desktop.batch.box_work import BoxWorker
+    from videoseg_desktop.batch.executor import LocalExecutor, WorkerSpec, in_order
+    from videoseg_desktop.batch.track_work import ModelChoice
+    from videoseg_desktop.cli.boxes_cluster import plan_tasks, store
+    from videoseg_desktop.cli.boxes_commands import Summary
+    from videoseg_desktop.export.box_matching import match_boxes
+    from videoseg_desktop.export.box_readers import read_boxes
+    from videoseg_desktop.store import Project
+    from videoseg_desktop.store.box_prelabel import plan_box_jobs
+
+    choice = ModelChoice("tiny", str(checkpoint), image_size, "cpu", "fp32")
+    spec = WorkerSpec(BoxWorker, {"choice": choice})
+    summary = Summary()
+    with Project.open(project, user="bench") as p:
+        found = read_boxes(coco, "coco")
+        plan = match_boxes(p.media.list(), found, None)
+        model_id = f"sam2.1_tiny@{image_size}"
+        jobs = plan_box_jobs(p, plan.images, plan.videos, found.digest, None, model_id)
+        tasks, by_key = plan_tasks(p, jobs, 10)
+        began = time.perf_counter()
+        if cluster:
+            from videoseg_desktop.batch.ray_executor import RayExecutor
+
+            executor = RayExecutor(cluster, spec, workers=workers, local_cpus=workers)
+        else:
+            executor = LocalExecutor(spec)
+        try:
+            for outcome in executor.run(tasks[:workers]):  # warm-up, not stored
+                assert outcome.error is None, outcome.error
+            warm = time.perf_counter()
+            for outcome in in_order(executor.run(tasks)):
+                assert outcome.error is None, outcome.error
+                store(p, by_key[outcome.task.key], outcome.result, False, summary)
+            done = time.perf_counter()
+        finally:
+            executor.close()
+    return {
+        "workers": workers,
+        "ray": bool(cluster),
+        "images": summary.images,
+        "masks_stored": summary.masks,
+        "start_and_warm_up_s": round(warm - began, 2),
+        "batch_s": round(done - warm, 2),
+        "images_per_s": round(summary.images / (done - warm), 3),
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+
+
 def store_rate(folder: Path, frames: int, objects: int, size: tuple[int, int]) -> dict:
     """The driver's storing alone: ready-made results through store_track_result."""
     from tests.helpers.video import write_video
@@ -175,6 +265,7 @@ def main() -> None:
     parser.add_argument("--store-objects", type=int, default=4)
     parser.add_argument("--store-size", default="854x480", help="WxH of the stored masks")
     parser.add_argument("--skip-ray", action="store_true", help="only the store rate")
+    parser.add_argument("--boxes", type=int, default=0, metavar="N", help="boxes-to-masks too")
     args = parser.parse_args()
 
     import torch
@@ -209,6 +300,19 @@ def main() -> None:
             report["workers_one_driver_can_feed_at_this_rate"] = int(
                 report["store"]["masks_per_s"] / one
             )
+        if args.boxes > 0 and not args.skip_ray:
+            project, coco = make_box_project(tmp, args.boxes)
+            checkpoint = tmp / "tiny.pt"
+            if not checkpoint.exists():
+                save_random_checkpoint(checkpoint)
+            runs = []
+            for cluster, workers in ((None, 1), ("local", 1), ("local", 2)):
+                copy = tmp / f"boxes{len(runs)}"
+                shutil.copytree(project, copy)
+                runs.append(boxes(copy, coco, checkpoint, args.image_size, cluster, workers))
+            report["boxes_to_masks"] = runs
+            one = runs[1]["images_per_s"]
+            report["boxes_speedup_2_workers"] = round(runs[2]["images_per_s"] / one, 2)
     print(json.dumps(report, indent=1))
 
 

@@ -1,5 +1,6 @@
 """Batch runs on a local Ray cluster of 2 worker processes: the same masks and ids as a local
-run, a killed worker's task retried elsewhere with nothing stored twice, media shipped."""
+run (track --all, autolabel, boxes-to-masks), a killed worker's task retried elsewhere with
+nothing stored twice, media shipped, per-frame progress before each result."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from tests.helpers.cluster import (
     CrashingTrackWorker,
     NoSharedFolderTrackWorker,
+    check_progress,
+    record_progress,
     stored_masks,
     two_video_project,
 )
@@ -199,3 +202,87 @@ def test_asking_for_gpus_the_cluster_lacks_is_one_line(tmp_path, cluster, capsys
     assert main([*args, "--image-size", "256"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "has 0 GPUs, a worker needs 1" in err
+
+
+def test_boxes_to_masks_on_the_cluster_makes_the_local_run_s_objects(
+    tmp_path, random_checkpoint, cluster, capsys
+):
+    """COCO boxes on two images, then MOT tracks in a video: the same objects (ids, labels,
+    states) and masks as a local run."""
+    from PIL import Image
+
+    from tests.helpers.video import moving_square_frames, write_video
+
+    paths = []
+    for i in range(2):
+        paths.append(tmp_path / f"img{i}.png")
+        Image.fromarray(_shapes(3 * i)).save(paths[-1])
+    paths.append(write_video(moving_square_frames(8), tmp_path / "clip.mp4", gop=4))
+    project = tmp_path / "proj"
+    assert main(["new", str(project)]) == 0
+    assert main(["import", str(project), *map(str, paths)]) == 0
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin)
+    coco = tmp_path / "dets.json"
+    coco.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "img0.png"}, {"id": 2, "file_name": "img1.png"}],
+                "categories": [{"id": 1, "name": "red"}, {"id": 2, "name": "green"}],
+                "annotations": [
+                    {"image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 30], "score": 0.9},
+                    {"image_id": 1, "category_id": 2, "bbox": [80, 50, 30, 30]},
+                    {"image_id": 2, "category_id": 1, "bbox": [16, 29, 30, 30]},
+                ],
+            }
+        )
+    )
+    mot = tmp_path / "clip.txt"  # track 1: the square on frames 1-6; track 2: frames 2-4
+    rows = [f"{f + 1},1,{10 + 7 * f},60,50,50,0.9,1" for f in range(1, 7)]
+    mot.write_text("\n".join([*rows, "3,2,200,150,40,40,-1,2", "5,2,205,150,40,40,-1,2"]) + "\n")
+    (tmp_path / "classes.txt").write_text("square\nthing\n")
+    capsys.readouterr()
+
+    def boxes(folder: Path, source: Path, fmt: str, *extra: str) -> dict:
+        args = ["boxes-to-masks", str(folder), "--from", str(source), "--format", fmt]
+        args += ["--checkpoint", str(random_checkpoint), "--image-size", "256"]
+        args += ["--device", "cpu", "--key-every", "3", "--json", *extra]
+        assert main(args) == 0
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    for source, fmt, workers in ((coco, "coco", 2), (mot, "mot", 1)):
+        local = boxes(project, source, fmt)
+        remote = boxes(twin, source, fmt, "--cluster", "local", "--workers", "2")
+        assert remote["cluster"] == {
+            "address": "local",
+            "workers": workers,  # one task per media item: one video, one worker
+            "retried": 0,
+            "shipped": 0,
+        }
+        for key in ("images", "videos", "objects", "masks", "skipped_overlapping", "empty"):
+            assert remote[key] == local[key], (fmt, key)
+        assert local["objects"] > 0 and remote["errors"] == []
+    assert _objects(twin) == _objects(project)
+    masks = stored_masks(project)
+    assert {frame for (_, frame) in masks} >= {0, 1, 6}  # the images' and the video's
+    assert stored_masks(twin) == masks
+    assert boxes(twin, mot, "mot", "--cluster", "local")["state"] == "nothing to do"
+
+
+def test_cluster_workers_report_frames_before_each_result(tmp_path, random_checkpoint, cluster):
+    from videoseg_desktop.batch.executor import WorkerSpec
+    from videoseg_desktop.batch.ray_executor import RayExecutor
+    from videoseg_desktop.batch.track_batch import plan_track_all
+    from videoseg_desktop.batch.track_work import ModelChoice, TrackWorker
+    from videoseg_desktop.store import Project
+
+    project = two_video_project(tmp_path, frames=5)
+    choice = ModelChoice("tiny", str(random_checkpoint), 256, "cpu", "fp32")
+    with Project.open(project, user="batch") as p:
+        plan = plan_track_all(p, None, "both", "sam2.1_tiny@256")
+    executor = RayExecutor("local", WorkerSpec(TrackWorker, {"choice": choice}), workers=2)
+    try:
+        events = record_progress(executor, plan.tasks)
+    finally:
+        executor.close()
+    check_progress(events, [t.key for t in plan.tasks])

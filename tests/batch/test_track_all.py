@@ -40,7 +40,10 @@ def test_track_all_tracks_every_object_of_every_video_and_resumes(
     capsys.readouterr()
 
     assert track_all(project, random_checkpoint) == 0
-    report = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    # the progress line counts frames (6 + 4), per frame on a terminal (see test_progress.py)
+    assert "tracking: 10/10 100.0% frames, 2 of 2 videos\n" in err
     assert report["videos"] == 2 and report["tracked"] == 2 and report["without_objects"] == 1
     assert report["errors"] == [] and report["kept"] == 4  # each clicked frame, both ways
     stored = stored_masks(project)

@@ -230,3 +230,9 @@ def test_ctrl_c_keeps_what_was_stored_and_the_next_run_resumes(
     assert code == 0 and out["images"] == 1  # only the image not done
     with Project.open(project) as p:
         assert all(r.state == "done" for r in p.prelabels.list())
+
+
+def test_cluster_options_go_with_cluster(project, tmp_path, capsys):
+    coco = _coco(tmp_path / "dets.json")
+    code, _, err = _run(project, "x.pt", coco, "coco", "--workers", "2", capsys=capsys)
+    assert code == 1 and err.strip().endswith("--workers goes with --cluster"), err

@@ -73,11 +73,11 @@ class CrashingTrackWorker(TrackWorker):
         super().__init__(choice)
         self.marker = Path(marker)
 
-    def run(self, media, payload, shipped=None):
+    def run(self, media, payload, shipped=None, report=None):
         try:
             fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            return super().run(media, payload, shipped)
+            return super().run(media, payload, shipped, report)
         os.close(fd)
         os._exit(1)
 
@@ -85,9 +85,34 @@ class CrashingTrackWorker(TrackWorker):
 class NoSharedFolderTrackWorker(TrackWorker):
     """A worker on a node that does not see the driver's files: it asks for them."""
 
-    def run(self, media, payload, shipped=None):
+    def run(self, media, payload, shipped=None, report=None):
         if shipped is None:
             from videoseg_desktop.batch.executor import MediaUnreadable
 
             raise MediaUnreadable(f"media {media.media_id}: not readable here")
-        return super().run(media, payload, shipped)
+        return super().run(media, payload, shipped, report)
+
+
+def record_progress(executor, tasks) -> list[tuple]:
+    """Run ``tasks``; the driver's view in order: ("progress", key, done, total) and
+    ("outcome", key, error)."""
+    events: list[tuple] = []
+
+    def progress(task, done: int, total: int) -> None:
+        events.append(("progress", task.key, done, total))
+
+    for outcome in executor.run(tasks, progress):
+        events.append(("outcome", outcome.task.key, outcome.error))
+    return events
+
+
+def check_progress(events: list[tuple], keys, at_least: int = 1) -> None:
+    """Each task's progress comes before its outcome (a result), never after; its counts
+    grow and end at its total."""
+    for key in keys:
+        mine = [e for e in events if e[1] == key]
+        assert [e[0] for e in mine].count("outcome") == 1, mine
+        assert mine[-1] == ("outcome", key, None), mine
+        counts = [e[2] for e in mine[:-1]]
+        assert len(counts) >= at_least, mine
+        assert counts == sorted(counts) and counts[-1] == mine[-2][3] > 0, mine

@@ -67,13 +67,19 @@ class ConceptWorker(BaseWorker):
                 for concept in payload.concepts:
                     session.add_concept(concept.text)
                 start = min(payload.start, len(frames) - 1)
-                session.propagate(start, payload.direction, on_frame=out.append)
+                session.propagate(
+                    start,
+                    payload.direction,
+                    on_frame=out.append,
+                    on_progress=lambda p: self.report(p.done, p.total),
+                )
             return AutolabelResult(tracked=tuple(out))
         if self._image_session is None:  # kept: it caches the concepts' text encodings
             self._image_session = engine.image_session()
         session = self._image_session
         found = []
         per_concept = payload.frames or tuple((0,) for _ in payload.concepts)
+        total, done = sum(len(f) for f in per_concept), 0
         for concept, concept_frames in zip(payload.concepts, per_concept, strict=True):
             results = []
             for frame in concept_frames:
@@ -81,5 +87,7 @@ class ConceptWorker(BaseWorker):
                 exemplars = concept.exemplars_on(payload.media_id, frame)
                 result = session.find(rgb, concept, payload.threshold, exemplars=exemplars)
                 results.append((frame, list(result.instances)))
+                done += 1
+                self.report(done, total)
             found.append(tuple(results))
         return AutolabelResult(found=tuple(found))

@@ -7,6 +7,11 @@ it can cross a process or machine boundary and the driver alone writes the proje
 ``LocalExecutor`` runs one worker in this process: the path a run without ``--cluster`` takes,
 and the same code the cluster's workers run. ``RayExecutor`` (``ray_executor``) runs one worker
 per Ray actor. Both yield ``Outcome``s in completion order.
+
+Progress: a worker's ``compute`` calls ``self.report(done, total)`` as it goes (per frame), and
+``run(tasks, progress)`` calls ``progress(task, done, total)`` in the driver, always before that
+task's ``Outcome`` and never after it. Progress is display only: a task's results are still
+stored only when it returned whole (a retried task starts counting again).
 """
 
 from __future__ import annotations
@@ -82,8 +87,18 @@ class RunStats:
     lost_workers: list[str] = field(default_factory=list)
 
 
+Report = Callable[[int, int], None]  # (done, total) of one task, from its worker
+OnProgress = Callable[[Task, int, int], None]  # the driver's view: (task, done, total)
+
+
 class Worker(Protocol):
-    def run(self, media: MediaRef, payload: Any, shipped: bytes | None = None) -> Any: ...
+    def run(
+        self,
+        media: MediaRef,
+        payload: Any,
+        shipped: bytes | None = None,
+        report: Report | None = None,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,7 @@ class BaseWorker:
     def __init__(self) -> None:
         self._model = None
         self._scratch: Path | None = None
+        self._report: Report | None = None
 
     def model(self):
         if self._model is None:
@@ -120,14 +136,31 @@ class BaseWorker:
             self._scratch = Path(tempfile.mkdtemp(prefix="videoseg-worker-"))
         return self._scratch
 
-    def run(self, media: MediaRef, payload: Any, shipped: bytes | None = None) -> Any:
+    def run(
+        self,
+        media: MediaRef,
+        payload: Any,
+        shipped: bytes | None = None,
+        report: Report | None = None,
+    ) -> Any:
+        self._report = report
         try:
             with media.open(shipped, self.scratch()) as frames:
-                return self.compute(frames, payload)
+                result = self.compute(frames, payload)
+            flush = getattr(report, "flush", None)
+            if flush is not None:  # its last counts reach the driver before the result does
+                flush()
+            return result
         finally:
+            self._report = None
             if shipped is not None and self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)
                 self._scratch = None
+
+    def report(self, done: int, total: int) -> None:
+        """Progress of the task being computed (display only)."""
+        if self._report is not None:
+            self._report(done, total)
 
     def compute(self, frames, payload: Any) -> Any:  # pragma: no cover - subclasses
         raise NotImplementedError
@@ -141,12 +174,18 @@ class LocalExecutor:
         self.stats = RunStats(workers=1)
         self._worker: Worker | None = None
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Iterable[Task], progress: OnProgress | None = None) -> Iterator[Outcome]:
         for task in tasks:
             if self._worker is None:
                 self._worker = self.spec.make()
+            report = None
+            if progress is not None:
+
+                def report(done: int, total: int, task=task) -> None:
+                    progress(task, done, total)
+
             try:
-                result = self._worker.run(task.media, task.payload)
+                result = self._worker.run(task.media, task.payload, None, report)
             except VideoSegError as exc:
                 yield Outcome(task, error=str(exc))
                 continue
@@ -180,3 +219,35 @@ def read_media(task: Task) -> bytes:
 
 
 OnOutcome = Callable[[Outcome], None]
+
+
+class ProgressUnits:
+    """Tasks' progress in display units (frames): ``units`` per task key. A count never goes
+    back: a task sent again (its worker lost) shows nothing new until it passes its old count."""
+
+    def __init__(self, units: dict[int, int]) -> None:
+        self.units = units
+        self.shown: dict[int, int] = {}
+        self.done = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.units.values())
+
+    def progress(self, task: Task, done: int, total: int) -> int:
+        """The units to add for this report (0 or more)."""
+        units = self.units.get(task.key, 0)
+        at = min(units, round(done * units / total)) if total > 0 else 0
+        return self._to(task.key, at)
+
+    def finish(self, task: Task) -> int:
+        """The task's outcome arrived (a result or an error): the rest of its units."""
+        return self._to(task.key, self.units.get(task.key, 0))
+
+    def _to(self, key: int, at: int) -> int:
+        step = at - self.shown.get(key, 0)
+        if step <= 0:
+            return 0
+        self.shown[key] = at
+        self.done += step
+        return step

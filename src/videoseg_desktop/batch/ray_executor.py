@@ -7,18 +7,26 @@ killer) is replaced by a new actor, which Ray places wherever resources are free
 is sent again: nothing was stored for it yet, because the driver stores a task's results only
 when they arrive whole. A worker that cannot read a media file at the driver's path gets the
 file's bytes through Ray's object store instead.
+
+Progress: workers send their tasks' frame counts to a small board actor (at most every
+``SEND_EVERY_S``, and the last count before the task returns, waited for); the driver reads the
+board while it waits for results and hands the counts on, dropping those of finished tasks and
+of lost attempts, so a task's progress always comes before its outcome.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 
 from videoseg_desktop.batch.executor import (
     MediaUnreadable,
+    OnProgress,
     Outcome,
     RunStats,
     Task,
@@ -30,6 +38,8 @@ from videoseg_desktop.core.errors import VideoSegError
 EXTRA_HINT = "pip install 'videoseg-desktop[cluster]'"
 MAX_ATTEMPTS = 3  # a task whose workers die this often is reported, not retried forever
 CONNECT_TIMEOUT_S = 5.0
+SEND_EVERY_S = 0.2  # a worker sends its frame count at most this often
+POLL_S = 0.25  # the driver reads the progress board at least this often while it waits
 
 
 def import_ray():
@@ -126,6 +136,7 @@ class RayExecutor:
         )(spec.cls)
         self._shipped: dict[int, object] = {}  # media id -> object ref of its bytes
         self._actors: list = []
+        self._board = None  # the progress board actor, made on the first run that wants progress
 
     def _fitting_workers(self) -> int:
         if self.spec.gpus > 0:
@@ -135,7 +146,7 @@ class RayExecutor:
     def _new_actor(self):
         return self._actor_class.remote(**self.spec.kwargs)
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Iterable[Task], progress: OnProgress | None = None) -> Iterator[Outcome]:
         ray = self.ray
         from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 
@@ -147,6 +158,18 @@ class RayExecutor:
         idle = deque(self._actors)
         self.stats.workers = max(self.stats.workers, len(self._actors))
         pending: dict = {}  # object ref -> (task, attempt, actor)
+        board = None if progress is None else self._progress_board()
+        current: dict[int, tuple[Task, int]] = {}  # task key -> (task, attempt) running now
+
+        def read_board() -> None:
+            events = []
+            with contextlib.suppress(Exception):  # progress is display only: a lost board too
+                events = ray.get(board.take.remote(), timeout=30)
+            for key, attempt, done, total in events:
+                running = current.get(key)
+                if running is not None and running[1] == attempt:
+                    progress(running[0], done, total)
+
         try:
             while queue or pending:
                 while queue and idle:
@@ -155,10 +178,19 @@ class RayExecutor:
                     shipped = self._shipped.get(task.media.media_id)
                     if shipped is None and self.ship_media:
                         shipped = self._ship(task)
-                    ref = actor.run.remote(task.media, task.payload, shipped)
+                    report = None if board is None else _Sender(board, task.key, attempt)
+                    ref = actor.run.remote(task.media, task.payload, shipped, report)
                     pending[ref] = (task, attempt, actor)
-                ready, _ = ray.wait(list(pending), num_returns=1)
+                    current[task.key] = (task, attempt)
+                if board is None:
+                    ready, _ = ray.wait(list(pending), num_returns=1)
+                else:
+                    ready, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_S)
+                    read_board()  # a finished task's last counts are on it by now
+                    if not ready:
+                        continue
                 task, attempt, actor = pending.pop(ready[0])
+                current.pop(task.key, None)
                 try:
                     result = ray.get(ready[0])
                 except (RayActorError, WorkerCrashedError) as exc:
@@ -201,6 +233,11 @@ class RayExecutor:
                         ray.kill(actor)
                     self._actors.remove(actor)
 
+    def _progress_board(self):
+        if self._board is None:
+            self._board = self.ray.remote(num_cpus=0)(_Board).remote()
+        return self._board
+
     def _ship(self, task: Task):
         ref = self._shipped[task.media.media_id] = self.ray.put(read_media(task))
         self.stats.shipped += 1
@@ -211,8 +248,63 @@ class RayExecutor:
             with contextlib.suppress(Exception):
                 self.ray.kill(actor)
         self._actors.clear()
+        if self._board is not None:
+            with contextlib.suppress(Exception):
+                self.ray.kill(self._board)
+            self._board = None
         self._shipped.clear()
         disconnect()
+
+
+class _Board:
+    """Frame counts sent by workers, taken by the driver (a Ray actor without a CPU)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, int, int, int]] = []
+
+    def put(self, key: int, attempt: int, done: int, total: int) -> None:
+        self.events.append((key, attempt, done, total))
+
+    def take(self) -> list[tuple[int, int, int, int]]:
+        events, self.events = self.events, []
+        return events
+
+
+class _Sender:
+    """A worker's ``report`` on the cluster: sends (task, attempt, done, total) to the board,
+    at most every SEND_EVERY_S; ``flush`` sends the last count and waits until the board has
+    it, so the driver reads it before it sees the task's result."""
+
+    def __init__(self, board, key: int, attempt: int) -> None:
+        self.board, self.key, self.attempt = board, key, attempt
+        self._sent_at = -math.inf
+        self._unsent: tuple[int, int] | None = None
+        self._last_ref = None
+
+    def __getstate__(self):
+        return {"board": self.board, "key": self.key, "attempt": self.attempt}
+
+    def __setstate__(self, state) -> None:
+        self.__init__(state["board"], state["key"], state["attempt"])
+
+    def __call__(self, done: int, total: int) -> None:
+        self._unsent = (done, total)
+        if time.monotonic() - self._sent_at >= SEND_EVERY_S:
+            self._send()
+
+    def _send(self) -> None:
+        if self._unsent is not None:
+            self._last_ref = self.board.put.remote(self.key, self.attempt, *self._unsent)
+            self._unsent = None
+            self._sent_at = time.monotonic()
+
+    def flush(self) -> None:
+        self._send()
+        if self._last_ref is not None:
+            import ray
+
+            with contextlib.suppress(Exception):
+                ray.get(self._last_ref, timeout=10)
 
 
 def _line(exc: BaseException) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from videoseg_desktop.batch.executor import MediaRef, Task
+from videoseg_desktop.batch.executor import MediaRef, ProgressUnits, Task
 from videoseg_desktop.batch.track_work import TrackedFrame, TrackPayload, TrackResult
 from videoseg_desktop.core.masks import Rle, encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaKind
@@ -109,6 +109,7 @@ class TrackPlan:
     without_objects: list[int]  # videos with nothing to track from
     images: list[int]  # images in the selection (nothing to track)
     fingerprints: dict[int, str]
+    frame_counts: dict[int, int] = field(default_factory=dict)  # media id -> frames (progress)
 
 
 def plan_track_all(
@@ -120,7 +121,7 @@ def plan_track_all(
         if media_ids is None
         else [project.media.get(i) for i in dict.fromkeys(media_ids)]
     )
-    tasks, done, empty, images, prints = [], [], [], [], {}
+    tasks, done, empty, images, prints, counts = [], [], [], [], {}, {}
     for item in items:
         if item.kind != MediaKind.VIDEO:
             images.append(item.id)
@@ -156,8 +157,9 @@ def plan_track_all(
         path = project.media_path(item)
         ref = MediaRef(item.id, str(path), item.kind, path.stat().st_size)
         prints[item.id] = fingerprint
+        counts[item.id] = item.frame_count
         tasks.append(Task(len(tasks), ref, payload))
-    return TrackPlan(tasks, done, empty, images, prints)
+    return TrackPlan(tasks, done, empty, images, prints, counts)
 
 
 def inputs_fingerprint(payload: TrackPayload) -> str:
@@ -202,15 +204,24 @@ def run_track_batch(
     model_id: str,
     on_video: Callable[[int, int], None] | None = None,
     totals: BatchTotals | None = None,
+    on_frames: Callable[[int, int], None] | None = None,
 ) -> BatchTotals:
     """Hand ``plan``'s tasks to ``executor`` and store each result as it arrives.
 
-    ``on_video(done, total)`` after each video; ``totals`` (filled in place) stays meaningful
-    when the run is interrupted.
+    ``on_video(done, total)`` after each video; ``on_frames(done, total)`` as the workers
+    report frames tracked (and when a video is stored); ``totals`` (filled in place) stays
+    meaningful when the run is interrupted.
     """
     totals = totals or BatchTotals()
     totals.errors = totals.errors if totals.errors is not None else []
-    for n, outcome in enumerate(executor.run(plan.tasks), 1):
+    units = ProgressUnits({t.key: plan.frame_counts.get(t.media.media_id, 1) for t in plan.tasks})
+
+    def progress(task: Task, done: int, total: int) -> None:
+        if units.progress(task, done, total):
+            on_frames(units.done, units.total)
+
+    outcomes = executor.run(plan.tasks, None if on_frames is None else progress)
+    for n, outcome in enumerate(outcomes, 1):
         media = outcome.task.media.media_id
         if outcome.error is not None:
             totals.errors.append(f"media {media}: {outcome.error}")
@@ -224,6 +235,8 @@ def run_track_batch(
             totals.removed += writer.removed
             totals.kept += writer.kept
             totals.worker_cpu_s += outcome.result.cpu_s
+        if units.finish(outcome.task) and on_frames is not None:
+            on_frames(units.done, units.total)
         if on_video is not None:
             on_video(n, len(plan.tasks))
     return totals

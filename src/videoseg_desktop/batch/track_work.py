@@ -94,9 +94,19 @@ class TrackWorker(BaseWorker):
             for obj_id, cond in payload.objects:
                 for entry in cond:
                     add_conditioning(session, obj_id, entry)
-            for start, obj_ids in payload.starts:
+            passes, span = len(payload.starts), len(frames)
+            for n, (start, obj_ids) in enumerate(payload.starts):
+
+                def on_progress(p, n=n) -> None:  # each start's pass counts as the video once
+                    self.report(n * span + round(p.done * span / max(p.total, 1)), passes * span)
+
                 outcome = session.propagate(
-                    start, payload.direction, None, list(obj_ids), on_frame=on_frame
+                    start,
+                    payload.direction,
+                    None,
+                    list(obj_ids),
+                    on_frame=on_frame,
+                    on_progress=on_progress,
                 )
                 done += outcome.frames_done
         return TrackResult(out, done, time.process_time() - began)

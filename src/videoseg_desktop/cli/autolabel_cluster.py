@@ -20,23 +20,36 @@ BATCH_FRAMES = 16  # video frames stored per transaction, as a local run
 def run_on_cluster(project, jobs: list[PrelabelJob], args, summary, folder) -> dict:
     from tqdm import tqdm
 
-    from videoseg_desktop.batch.autolabel_work import ConceptWorker, Sam3Choice
-    from videoseg_desktop.batch.executor import WorkerSpec, in_order
+    from videoseg_desktop.batch.autolabel_work import TRACKED, ConceptWorker, Sam3Choice
+    from videoseg_desktop.batch.executor import ProgressUnits, WorkerSpec, in_order
 
     tasks, groups = plan_tasks(project, jobs, args)
     choice = Sam3Choice(args.model, str(folder), args.image_size, args.device, args.precision)
     executor = make_executor(
         args, lambda gpus: WorkerSpec(ConceptWorker, {"choice": choice}, gpus=gpus)
     )
-    bar = tqdm(total=len(tasks), unit="task", desc="autolabel", disable=None, file=sys.stderr)
+    # the local run's units: a frame per image, per searched frame, per tracked video frame
+    units = ProgressUnits(
+        {
+            t.key: groups[t.key][0].media.frame_count
+            if t.payload.kind == TRACKED
+            else max(1, sum(len(f) for f in t.payload.frames))
+            for t in tasks
+        }
+    )
+    bar = tqdm(total=units.total, unit="frame", desc="autolabel", disable=None, file=sys.stderr)
+
+    def on_progress(task, done: int, total: int) -> None:
+        bar.update(units.progress(task, done, total))
+
     try:
-        for outcome in in_order(executor.run(tasks)):
+        for outcome in in_order(executor.run(tasks, on_progress)):
             task = outcome.task
             if outcome.error is not None:
                 summary.errors.append(f"media {task.media.media_id}: {outcome.error}")
             else:
                 store(project, task.payload, groups[task.key], outcome.result, args, summary)
-            bar.update(1)
+            bar.update(units.finish(task))
     finally:
         bar.close()
         executor.close()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from videoseg_desktop.cli.autolabel_commands import _ids
+from videoseg_desktop.cli.cluster_options import add_cluster_options, check_cluster_options
 from videoseg_desktop.cli.common import add_project_arg, open_for_writing
 from videoseg_desktop.cli.model_commands import add_model_options, engine_choice, load_engine
 from videoseg_desktop.core.errors import VideoSegError
@@ -56,6 +57,7 @@ def register(sub) -> None:
     p.add_argument("--accept", action="store_true", help="store objects as accepted")
     p.add_argument("--redo", action="store_true", help="run again where already done")
     add_model_options(p)
+    add_cluster_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(handler=cmd_boxes_to_masks)
 
@@ -72,6 +74,7 @@ class Summary:
     below_score: int = 0
     unmatched: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cluster: dict | None = None  # workers, retried, shipped (with --cluster)
 
 
 def cmd_boxes_to_masks(args) -> int:
@@ -79,6 +82,7 @@ def cmd_boxes_to_masks(args) -> int:
         raise VideoSegError("--min-score must be a number")
     if args.key_every < 1:
         raise VideoSegError("--key-every must be at least 1")
+    check_cluster_options(args)
     from videoseg_desktop.inference.engine import model_id_for
 
     with open_for_writing(args, "boxes-to-masks") as project:
@@ -105,9 +109,13 @@ def cmd_boxes_to_masks(args) -> int:
         if not jobs:
             _report(args, summary, began, "nothing to do")
             return 0
-        engine = load_engine(args, project)
         try:
-            _run(project, engine, jobs, args, summary)
+            if args.cluster:  # each worker loads the model
+                from videoseg_desktop.cli.boxes_cluster import run_on_cluster
+
+                summary.cluster = run_on_cluster(project, jobs, args, summary, model, size)
+            else:
+                _run(project, load_engine(args, project), jobs, args, summary)
         except KeyboardInterrupt:
             _report(args, summary, began, "interrupted: run the command again to resume")
             return 130
@@ -219,6 +227,8 @@ def _report(args, summary: Summary, began: float, state: str) -> None:
         "errors": summary.errors,
         "seconds": round(elapsed, 3),
     }
+    if summary.cluster is not None:
+        data["cluster"] = {"address": args.cluster, **summary.cluster}
     if args.json:
         print(json.dumps(data))
     else:

@@ -62,15 +62,32 @@ def cmd_track_all(args) -> int:
             summary["cluster"] = args.cluster or None
             progress = ProgressLine("tracking")
             totals = BatchTotals(errors=summary["errors"])
+            videos = [0]  # stored so far
+            frames = [0, sum(plan.frame_counts.values())]
+
+            def show() -> None:  # moves per frame, also while a worker is in a video
+                of = plural(len(plan.tasks), "video")
+                progress(frames[0], frames[1], f"frames, {videos[0]} of {of}")
+
+            def on_video(n: int, total: int) -> None:
+                videos[0] = n
+                show()
+
+            def on_frames(done: int, total: int) -> None:
+                frames[:] = [done, total]
+                if done < total:  # the last video's line comes with on_video
+                    show()
+
             try:
-                progress(0, len(plan.tasks), "videos")
+                show()
                 run_track_batch(
                     project,
                     plan,
                     executor,
                     model_id,
-                    on_video=lambda n, total: progress(n, total, "videos"),
+                    on_video=on_video,
                     totals=totals,
+                    on_frames=on_frames,
                 )
             except KeyboardInterrupt:
                 state = "interrupted: run the command again to resume"
