@@ -58,6 +58,7 @@ class MediaListView(QTreeView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setUniformRowHeights(True)  # no per-row size queries: 200k rows stay fast
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
         self.setItemsExpandable(False)
@@ -216,7 +217,7 @@ class MediaBrowserDock(QDockWidget):
             row = self.model.row_of(media_id)
         if row < 0:
             return
-        index = self.model.index(row)
+        index = self.model.index(row, 0)
         if self.view.currentIndex() != index:
             self.view.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect
