@@ -67,6 +67,7 @@ def test_counts_of_a_large_project_read_indexes_not_tables(project):
         "SELECT state, count(*) FROM objects GROUP BY state",
         "SELECT media_id, count(*) FROM objects WHERE state = 'suggested' GROUP BY media_id",
         "SELECT group_concat(id) FROM media WHERE annotated = 1",
+        "SELECT annotated, kind, count(*) FROM media GROUP BY annotated, kind",
         "SELECT group_concat(media_id) FROM objects WHERE label_id = 1",
     ):
         plan = " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
@@ -77,3 +78,16 @@ def test_counts_of_a_large_project_read_indexes_not_tables(project):
         breakdown["masks_by_source"].values()
     )
     assert sum(project.review.suggested_counts().values()) == 2
+
+
+def test_media_counts_from_the_index_equal_a_count_of_the_rows(project):
+    _mixed(project)
+    add_media(project, "v.mp4")  # a video, not annotated
+    rows = project.media.list()
+    assert project.media.counts() == {
+        "media": len(rows),
+        "annotated": sum(m.annotated for m in rows),
+        "videos": sum(m.kind is MediaKind.VIDEO for m in rows),
+        "images": sum(m.kind is MediaKind.IMAGE for m in rows),
+    }
+    assert project.media.counts()["videos"] == 1

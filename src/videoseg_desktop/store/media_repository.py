@@ -130,10 +130,16 @@ class MediaRepository:
         return item
 
     def counts(self) -> dict[str, int]:
-        row = self._db.conn.execute(
-            "SELECT count(*), coalesce(sum(annotated), 0), coalesce(sum(kind = 'video'), 0) FROM media"
-        ).fetchone()
-        return {"media": row[0], "annotated": row[1], "videos": row[2], "images": row[0] - row[2]}
+        # Grouped over the index media(annotated, kind), not the table: the browser re-reads
+        # these after every mask change (200 ms at 200,000 media as a scan, under load).
+        media = annotated = videos = 0
+        for done, kind, n in self._db.conn.execute(
+            "SELECT annotated, kind, count(*) FROM media GROUP BY annotated, kind"
+        ):
+            media += n
+            annotated += n if done else 0
+            videos += n if kind == "video" else 0
+        return {"media": media, "annotated": annotated, "videos": videos, "images": media - videos}
 
     def status_counts(self) -> dict[MediaStatus, int]:
         """How many media items are in each workflow state (every state listed)."""
