@@ -152,7 +152,25 @@ def test_info_counts_and_a_name_that_is_not_utf8(project_dir, media_files, capsy
     conn.commit()
     conn.close()
     assert main(["info", str(project_dir), "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    info = json.loads(out)
     assert [m["name"] for m in info["media"]] == ["b\ufffdd.png", "clip.mp4"]
+    assert json.dumps(info) + "\n" == out  # the media rows are written as json.dumps would
+    # Odd values in typed columns (SQLite keeps them) take the generic path, same text.
+    conn = sqlite3.connect(project_dir / "project.vseg")
+    conn.execute("UPDATE media SET width = 'wide', fps = 29.97 WHERE id = 1")
+    conn.execute(
+        "UPDATE media SET original_name = 'été \"q\".mp4', fps = 30000.0 / 1001 WHERE id = 2"
+    )
+    conn.commit()
+    conn.close()
+    assert main(["info", str(project_dir), "--json"]) == 0
+    out = capsys.readouterr().out
+    info = json.loads(out)
+    assert json.dumps(info) + "\n" == out
+    assert [(m["width"], m["fps"], m["name"]) for m in info["media"]] == [
+        ("wide", 29.97, "b\ufffdd.png"),
+        (320, 30000.0 / 1001, 'été "q".mp4'),
+    ]
     assert main(["info", str(project_dir)]) == 0
     assert "b\ufffdd.png" in capsys.readouterr().out
