@@ -178,7 +178,7 @@ def bench_open_long(app, window, long_id: int, other_id: int, jumps: int) -> dic
         shown.clear()
         start = time.perf_counter()
         window.media_dock.view.setCurrentIndex(
-            window.media_dock.model.index(window.media_dock.model.row_of(long_id))
+            window.media_dock.model.index(window.media_dock.model.row_of(long_id), 0)
         )
         wait(app, lambda: long_id in shown and window.video.dock.overview.frame_count > 0)
         window.repaint()

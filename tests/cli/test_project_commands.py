@@ -118,3 +118,59 @@ def test_frame_out_of_range(project_dir, media_files, tmp_path):
     assert main(["import", str(project_dir), str(media_files[1])]) == 0
     out = run_cli("frame", project_dir, 1, 20, "--out", tmp_path / "x.png")
     assert out.returncode == 1 and "out of range" in out.stderr
+
+
+def test_info_counts_and_a_name_that_is_not_utf8(project_dir, media_files, capsys):
+    """`info` reads names with SQLite's C decoder; a crafted non-UTF-8 name makes it read the
+    rows again through the guarded decoder (U+FFFD), never fail. Counts equal the store's."""
+    import sqlite3
+
+    from videoseg_desktop.core.masks import encode_rle
+    from videoseg_desktop.store import Project
+
+    img, video = media_files
+    assert main(["import", str(project_dir), str(img), str(video)]) == 0
+    with Project.open(project_dir) as project:
+        obj = project.objects.add(2, name="o")
+        mask = np.zeros((240, 320), bool)
+        mask[10:20, 10:30] = True
+        project.masks.put_many(
+            [(obj.id, f, encode_rle(mask), "propagated", "tiny") for f in (0, 3)]
+        )
+        expected = {**project.media.counts(), **project.objects.counts()}
+        breakdown = project.objects.breakdown()
+    capsys.readouterr()
+    assert main(["info", str(project_dir), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["counts"] == expected == {
+        "media": 2, "annotated": 1, "videos": 1, "images": 1, "objects": 1, "masks": 2,
+    }  # fmt: skip
+    assert {k: info[k] for k in breakdown} == breakdown
+    assert [m["annotated"] for m in info["media"]] == [False, True]
+    conn = sqlite3.connect(project_dir / "project.vseg")
+    conn.execute("UPDATE media SET original_name = CAST(? AS TEXT) WHERE id = 1", (b"b\xffd.png",))
+    conn.commit()
+    conn.close()
+    assert main(["info", str(project_dir), "--json"]) == 0
+    out = capsys.readouterr().out
+    info = json.loads(out)
+    assert [m["name"] for m in info["media"]] == ["b\ufffdd.png", "clip.mp4"]
+    assert json.dumps(info) + "\n" == out  # the media rows are written as json.dumps would
+    # Odd values in typed columns (SQLite keeps them) take the generic path, same text.
+    conn = sqlite3.connect(project_dir / "project.vseg")
+    conn.execute("UPDATE media SET width = 'wide', fps = 29.97 WHERE id = 1")
+    conn.execute(
+        "UPDATE media SET original_name = 'été \"q\".mp4', fps = 30000.0 / 1001 WHERE id = 2"
+    )
+    conn.commit()
+    conn.close()
+    assert main(["info", str(project_dir), "--json"]) == 0
+    out = capsys.readouterr().out
+    info = json.loads(out)
+    assert json.dumps(info) + "\n" == out
+    assert [(m["width"], m["fps"], m["name"]) for m in info["media"]] == [
+        ("wide", 29.97, "b\ufffdd.png"),
+        (320, 30000.0 / 1001, 'été "q".mp4'),
+    ]
+    assert main(["info", str(project_dir)]) == 0
+    assert "b\ufffdd.png" in capsys.readouterr().out

@@ -49,13 +49,13 @@ def test_filters_show_counts_and_follow_annotation(driver, qtbot):
 
 def test_thumbnails_load_off_the_gui_thread(driver, qtbot):
     model = driver.window.media_dock.model
-    index = model.index(0)
+    index = model.index(0, 0)
     model.data(index, Qt.ItemDataRole.DecorationRole)  # asks for it
     qtbot.waitUntil(
         lambda: model.data(index, Qt.ItemDataRole.DecorationRole).width() > 90, timeout=10000
     )
     assert len(list((driver.project.cache_dir / "thumbs").iterdir())) >= 1
-    assert "854×480 image" in model.data(model.index(1), Qt.ItemDataRole.ToolTipRole)
+    assert "854×480 image" in model.data(model.index(1, 0), Qt.ItemDataRole.ToolTipRole)
 
 
 def _fake_items(n: int) -> list[MediaItem]:

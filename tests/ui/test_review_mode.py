@@ -153,10 +153,10 @@ def test_media_browser_filters_by_review_state_and_counts_flags_per_item(driver,
     project.review.set_status([third], MediaStatus.REVIEWED)
     qtbot.waitUntil(lambda: "Flagged for review (2)" in _combo(dock), timeout=3000)
     assert "Reviewed (1)" in _combo(dock) and "To do (2)" in _combo(dock)
-    texts = [dock.model.data(dock.model.index(r)) for r in range(3)]
+    texts = [dock.model.data(dock.model.index(r, 0)) for r in range(3)]
     assert texts[1].endswith("⚑1") and texts[2].endswith("⚑1 ◇1 ★ reviewed")
     assert "1 flagged, 1 suggested" in dock.model.data(
-        dock.model.index(2), Qt.ItemDataRole.ToolTipRole
+        dock.model.index(2, 0), Qt.ItemDataRole.ToolTipRole
     )
     driver.session.set_media(second)
     dock.set_filter("flagged")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
+from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 
 from videoseg_desktop.cli.common import (
@@ -133,10 +135,12 @@ def cmd_labels(args) -> int:
 
 def cmd_info(args) -> int:
     with open_project(args, read_only=True) as project:
-        info = _info(project)
+        info, rows = _info(project)
     if args.json:
-        # No indent: json's fast C encoder only runs without it (100k media in ~0.1 s, not 3 s).
-        sys.stdout.write(json.dumps(info) + "\n")
+        # The media last, written row by row (see _media_json); the rest by json.dumps, whose
+        # fast C encoder only runs without indent.
+        head = json.dumps({**info, "media": None})  # ends with "null}"
+        sys.stdout.write(head[: -len("null}")] + _media_json(rows) + "}\n")
         return 0
     out = [f"project {info['name']} ({info['root']})"]
     label_text = ", ".join(f"{lb['name']} {lb['color']}" for lb in info["labels"])
@@ -149,42 +153,72 @@ def cmd_info(args) -> int:
     states = ", ".join(f"{n} {k}" for k, n in info["objects_by_state"].items() if n)
     out.append(f"masks by source: {sources or '-'}; objects: {states or '-'}")
     out.append("id\tkind\twidth\theight\tframes\tfps\tname")
-    for m in info["media"]:
-        fps = f"{m['fps']:.3f}" if m["fps"] else "-"
-        out.append(
-            f"{m['id']}\t{m['kind']}\t{m['width']}\t{m['height']}\t{m['frames']}\t{fps}\t{m['name']}"
-        )
+    for media_id, name, kind, width, height, frames, fps, _done in rows:
+        fps_text = f"{fps:.3f}" if fps else "-"
+        out.append(f"{media_id}\t{kind}\t{width}\t{height}\t{frames}\t{fps_text}\t{name}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0
 
 
-def _info(project: Project) -> dict:
-    rows = project.db.conn.execute(
+MEDIA_KEYS = ("id", "name", "kind", "width", "height", "frames", "fps", "annotated")
+
+
+def _info(project: Project) -> tuple[dict, list[tuple]]:
+    """Everything but the media list, and the media rows (id, name, kind, width, height,
+    frames, fps, annotated). One read of the rows gives the list and the media counts; the
+    object and mask totals come with their breakdown (indexes, one pass each)."""
+    rows = project.db.rows_fast_text(
         "SELECT id, original_name, kind, width, height, frame_count, fps, annotated FROM media ORDER BY id"
-    ).fetchall()
-    media = [
-        {
-            "id": r[0],
-            "name": r[1],
-            "kind": r[2],
-            "width": r[3],
-            "height": r[4],
-            "frames": r[5],
-            "fps": r[6],
-            "annotated": bool(r[7]),
-        }
-        for r in rows
-    ]
-    counts = {**project.media.counts(), **project.objects.counts()}
+    )
+    annotated = sum(1 for r in rows if r[7])
+    videos = sum(1 for r in rows if r[2] == "video")
+    totals, breakdown = project.objects.counts_and_breakdown()
+    counts = {
+        "media": len(rows),
+        "annotated": annotated,
+        "videos": videos,
+        "images": len(rows) - videos,
+        **totals,
+    }
     labels = [{"name": lb.name, "color": lb.color} for lb in project.labels.list()]
-    return {
+    info = {
         "name": project.name,
         "root": str(project.root),
         "labels": labels,
         "counts": counts,
-        **project.objects.breakdown(),
-        "media": media,
+        **breakdown,
     }
+    return info, rows
+
+
+def _media_json(rows: list[tuple]) -> str:
+    """The media rows as the JSON list ``json.dumps`` writes for their records, byte for byte,
+    one f-string per row: a dict per row through the encoder took twice as long (0.6 of the
+    2 s of `info --json` at 200,000 images). A row with anything but the usual types (a
+    damaged or crafted project) goes through ``json.dumps``."""
+    out = []
+    for row in rows:
+        media_id, name, kind, width, height, frames, fps, done = row
+        if (
+            type(media_id) is int
+            and type(name) is str
+            and type(kind) is str
+            and type(width) is int
+            and type(height) is int
+            and type(frames) is int
+            and (fps is None or (type(fps) is float and math.isfinite(fps)))
+        ):
+            fps_text = "null" if fps is None else repr(fps)
+            out.append(
+                f'{{"id": {media_id}, "name": {_quote(name)}, "kind": {_quote(kind)}, '
+                f'"width": {width}, "height": {height}, "frames": {frames}, '
+                f'"fps": {fps_text}, "annotated": {"true" if done else "false"}}}'
+            )
+        else:
+            record = dict(zip(MEDIA_KEYS, row, strict=True))
+            record["annotated"] = bool(done)
+            out.append(json.dumps(record))
+    return "[" + ", ".join(out) + "]"
 
 
 def cmd_frame(args) -> int:

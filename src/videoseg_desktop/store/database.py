@@ -287,6 +287,19 @@ class Database:
         cur.row_factory = sqlite3.Row
         return cur.fetchall()
 
+    def rows_fast_text(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+        """All rows as tuples, text decoded by SQLite's strict C decoder (the guarded Python
+        decoder is a call per text value: 0.4 s of ``videoseg info`` at 200,000 media).
+        Text that is not UTF-8 fails that decoder; the rows are then read again, guarded."""
+        self.conn.text_factory = str
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except StorageError:  # "Could not decode to UTF-8": a damaged or crafted name
+            self.conn.text_factory = _decode_text
+            return self.conn.execute(sql, params).fetchall()
+        finally:
+            self.conn.text_factory = _decode_text
+
     def close(self) -> None:
         if not self.read_only:
             with suppress(sqlite3.DatabaseError, ProjectError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
+
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MediaItem, MediaKind, MediaStatus
 from videoseg_desktop.store.database import Database, as_count, as_number, as_text, row_reader
@@ -33,13 +35,31 @@ class MediaRepository:
         filter: str = "all",
         label_id: int | None = None,
         status: MediaStatus | str | None = None,
-    ) -> list[int]:
-        """The ids ``list`` would return, without reading their rows: what a browser of
-        200,000 items needs at once (it reads the rows it shows with ``get_many``)."""
-        where, params = _where(filter, label_id, status)
-        return [
-            r[0] for r in self._db.conn.execute(f"SELECT id FROM media{where} ORDER BY id", params)
-        ]
+    ) -> np.ndarray:
+        """The ids ``list`` would return, ascending, as an int64 array, without reading their
+        rows: what a browser of 200,000 items needs at once (it reads the rows it shows with
+        ``get_many``). SQLite joins them into one string, parsed in C: a Python object per
+        row cost 2-3 times the query (250 ms for 200,000 ids on a loaded machine, now 90)."""
+        if label_id is not None and filter == "all" and status is None:
+            # Straight from the covering index objects(label_id, media_id), no media rows: one
+            # id per object, made unique below.
+            sql, params = (
+                "SELECT group_concat(media_id) FROM objects WHERE label_id = ?",
+                (label_id,),
+            )
+        else:
+            where, params = _where(filter, label_id, status)
+            sql = f"SELECT group_concat(id) FROM media{where}"
+        text = self._db.conn.execute(sql, params).fetchone()[0]
+        ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+        # Scans come in id order; group_concat does not promise it, so check (cheap) and sort.
+        # Then drop repeats (one per object of the label). Not np.unique: its hash table took
+        # 1.4 s for 330,000 ids where a sort and a comparison take milliseconds.
+        if ids.size > 1 and not (ids[1:] >= ids[:-1]).all():
+            ids = np.sort(ids)
+        if ids.size > 1:
+            ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
+        return ids
 
     def get_many(self, ids: list[int]) -> dict[int, MediaItem]:
         """Rows by id (those that exist), a few hundred per statement."""
@@ -110,10 +130,16 @@ class MediaRepository:
         return item
 
     def counts(self) -> dict[str, int]:
-        row = self._db.conn.execute(
-            "SELECT count(*), coalesce(sum(annotated), 0), coalesce(sum(kind = 'video'), 0) FROM media"
-        ).fetchone()
-        return {"media": row[0], "annotated": row[1], "videos": row[2], "images": row[0] - row[2]}
+        # Grouped over the index media(annotated, kind), not the table: the browser re-reads
+        # these after every mask change (200 ms at 200,000 media as a scan, under load).
+        media = annotated = videos = 0
+        for done, kind, n in self._db.conn.execute(
+            "SELECT annotated, kind, count(*) FROM media GROUP BY annotated, kind"
+        ):
+            media += n
+            annotated += n if done else 0
+            videos += n if kind == "video" else 0
+        return {"media": media, "annotated": annotated, "videos": videos, "images": media - videos}
 
     def status_counts(self) -> dict[MediaStatus, int]:
         """How many media items are in each workflow state (every state listed)."""

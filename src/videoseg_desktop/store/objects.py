@@ -190,20 +190,31 @@ class ObjectRepository:
         """What made the masks and where the objects stand, for scripts checking a run: masks
         by source (every source, zeros included), objects by state, and auto masks accepted
         by a person vs still suggested."""
+        return self.counts_and_breakdown()[1]
+
+    def counts_and_breakdown(self) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """``counts`` and ``breakdown`` together: the totals are the sums of the groups, one
+        pass over each of the indexes masks(source, accepted_at) and objects(state, media_id)
+        (at a million masks the table scans took 0.7-1.3 s each)."""
         conn = self._db.conn
         sources = {s.value: 0 for s in MaskSource}
+        masks = 0
         for source, n in conn.execute("SELECT source, count(*) FROM masks GROUP BY source"):
+            masks += n
             if source in sources:
                 sources[source] = n
         states = {s.value: 0 for s in ObjectState}
+        objects = 0
         for state, n in conn.execute("SELECT state, count(*) FROM objects GROUP BY state"):
+            objects += n
             if state in states:
                 states[state] = n
         accepted = conn.execute(
             "SELECT count(*) FROM masks WHERE source = 'auto' AND accepted_at IS NOT NULL"
         ).fetchone()[0]
         auto = {"accepted": accepted, "not_accepted": sources[MaskSource.AUTO.value] - accepted}
-        return {"masks_by_source": sources, "objects_by_state": states, "auto_masks": auto}
+        breakdown = {"masks_by_source": sources, "objects_by_state": states, "auto_masks": auto}
+        return {"objects": objects, "masks": masks}, breakdown
 
 
 class ObjectNames:

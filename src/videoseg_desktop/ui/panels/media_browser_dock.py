@@ -58,6 +58,7 @@ class MediaListView(QTreeView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setUniformRowHeights(True)  # no per-row size queries: 200k rows stay fast
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
         self.setItemsExpandable(False)
@@ -121,6 +122,9 @@ class MediaBrowserDock(QDockWidget):
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(150)
         self._counts_timer.timeout.connect(self.refresh_counts)
+        # Media per label, re-read only after objects, labels or media change (not masks): a
+        # count of distinct media over every object, 200-350 ms at a million objects.
+        self._label_counts: dict[int, int] | None = None
 
     def set_session(self, session: ProjectSession | None) -> None:
         if self.model is not None:
@@ -139,17 +143,20 @@ class MediaBrowserDock(QDockWidget):
         session.events.mediaChanged.connect(self._on_media_rows)
         session.events.objectsChanged.connect(self._on_objects)
         session.events.masksChanged.connect(lambda _ids: self._counts_timer.start())
-        session.events.labelsChanged.connect(lambda _ids: self.refresh_counts())
+        session.events.labelsChanged.connect(lambda _ids: self.refresh_counts(labels=True))
+        self._label_counts = None
         self.refresh_counts()
         self._show_current(session.media_id)
 
     # -- filter and counts -----------------------------------------------------------------
-    def refresh_counts(self) -> None:
+    def refresh_counts(self, labels: bool = False) -> None:
         if self.session is None:
             return
         project = self.session.project
         counts = project.media.counts()
-        per_label = project.media.label_counts()
+        if labels or self._label_counts is None:
+            self._label_counts = project.media.label_counts()
+        per_label = self._label_counts
         current = self.filter_combo.currentData()
         self.filter_combo.clear()
         self.filter_combo.addItem(f"All ({counts['media']})", "all")
@@ -197,12 +204,14 @@ class MediaBrowserDock(QDockWidget):
     def _on_media_rows(self, ids: tuple) -> None:
         if self.model is not None:
             self.model.update_rows(ids)
+        self._label_counts = None  # a deleted media item takes its objects with it
         self._counts_timer.start()
 
     def _on_objects(self, _ids: tuple) -> None:
         # A relabelled object can move its media in or out of a label filter.
         if self.model is not None and self.model.label_id is not None and self.session.media:
             self.model.update_rows((self.session.media_id,))
+        self._label_counts = None
         self._counts_timer.start()
 
     # -- current media ---------------------------------------------------------------------
@@ -216,7 +225,7 @@ class MediaBrowserDock(QDockWidget):
             row = self.model.row_of(media_id)
         if row < 0:
             return
-        index = self.model.index(row)
+        index = self.model.index(row, 0)
         if self.view.currentIndex() != index:
             self.view.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect
