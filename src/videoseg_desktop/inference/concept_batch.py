@@ -1,0 +1,351 @@
+"""SAM 3's tracker stepping all tracked instances of a frame in batches instead of one by one.
+
+transformers 5.23's ``Sam3TrackerVideoModel.forward`` (``modeling_sam3_tracker_video.py``)
+loops over the objects and runs memory attention and the mask decoder with ``batch_size=1``
+for each ("per-object inputs can differ"); only the memory encoder is batched. While tracking,
+most objects have no new input on the frame: each reads only its own memory, and objects whose
+memories have the same layout (the same conditioning frames in the same order, the same tracked
+frames among those the tracker reads, the same direction) concatenate into tensors of equal
+shape. ``BatchedTracker`` runs those as one batch (a merged output dict that stacks, lazily,
+the fields the model reads; the model's own ``_prepare_memory_conditioned_features``; the mask
+decoder called once), then splits the result back per object. Everything else (objects with
+new inputs, conditioning outputs reused, groups of one) goes through the model's own
+``_run_single_frame_inference`` exactly as stock does, in the same loop order, so ``reverse``
+and the bookkeeping follow stock's quirks too.
+
+The batch is not the model's ``_single_frame_forward``: with ``batch_size > 1`` its multimask
+selection indexes ``[arange(B), arange(1), argmax (B, 1)]``, which broadcasts to B x B masks
+(the diagonal is right; at 1008 px and 8 objects that is 256 MB of wasted high-res masks).
+``_decode`` repeats its steps for the no-prompt case with per-row indexing.
+
+Installed on the tracker only for the frames of one session (``installed``), and calls for any
+other session go to the stock forward.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+# The batch dimension of each per-object field of a tracker output.
+BATCH_DIM = {
+    "maskmem_features": 1,
+    "maskmem_pos_enc": 1,
+    "object_pointer": 0,
+    "object_score_logits": 0,
+    "pred_masks": 0,
+    "high_res_masks": 0,
+}
+SMALL = ("pred_masks", "object_pointer", "object_score_logits")
+
+
+class StackedOutput(dict):
+    """The outputs of several objects for one frame, each field stacked when first read."""
+
+    def __init__(self, outputs: Sequence[dict]) -> None:
+        super().__init__()
+        self._outputs = outputs
+
+    def __missing__(self, key: str) -> Any:
+        import torch
+
+        value = torch.cat([out[key] for out in self._outputs], dim=BATCH_DIM[key])
+        self[key] = value
+        return value
+
+
+class _GroupSession:
+    """What ``_prepare_memory_conditioned_features`` reads of a session, for a group as object 0."""
+
+    def __init__(self, session: Any, merged: dict) -> None:
+        self.output_dict_per_obj = {0: merged}
+        self.dtype = session.dtype
+
+
+class BatchedTracker:
+    """Counts what was batched; ``forward`` replaces the tracker's while ``installed``."""
+
+    def __init__(self, video_model: Any) -> None:
+        self.tracker = video_model.tracker_model
+        config = self.tracker.config
+        self.back = max(int(config.num_maskmem) - 1, int(config.max_object_pointers_in_encoder) - 1)
+        self.batched_objects = 0  # object-steps that ran in a batch of two or more
+        self.single_objects = 0  # object-steps that ran alone (stock's call)
+        self.largest_batch = 0
+
+    @contextlib.contextmanager
+    def installed(self, session: Any) -> Iterator[None]:
+        tracker = self.tracker
+        stock = type(tracker).forward.__get__(tracker)
+
+        def forward(inference_session=None, frame_idx=None, frame=None, **kwargs):
+            if inference_session is session and frame is None:
+                return self.forward(session, frame_idx, **kwargs)
+            # Another session (a second thread without a model lock), or streaming: stock.
+            return stock(inference_session, frame_idx, frame, **kwargs)
+
+        tracker.forward = forward
+        try:
+            yield
+        finally:
+            if tracker.__dict__.get("forward") is forward:
+                del tracker.forward
+
+    # -- the stock loop, with batchable objects set aside ----------------------------------
+
+    def forward(
+        self, session: Any, frame_idx: int, reverse: bool = False, run_mem_encoder: bool = True
+    ) -> Any:
+        import torch
+        from transformers.models.sam3_tracker_video.modeling_sam3_tracker_video import (
+            Sam3TrackerVideoSegmentationOutput,
+        )
+
+        tracker = self.tracker
+        with torch.inference_mode():
+            count = session.get_obj_num()
+            masks: list = [None] * count
+            scores: list = [None] * count
+            is_cond = [False] * count
+            from_inputs = [False] * count
+            directions = [reverse] * count
+            computed = [False] * count  # ran the tracker here (not a reused conditioning output)
+            groups: dict[tuple, list[int]] = {}
+            for obj_idx in range(count):
+                obj_id = session.obj_idx_to_id(obj_idx)
+                outputs = session.output_dict_per_obj[obj_idx]
+                has_new_inputs = obj_id in session.obj_with_new_inputs
+                if not has_new_inputs and frame_idx in outputs["cond_frame_outputs"]:
+                    masks[obj_idx] = session.get_output(obj_idx, frame_idx, "pred_masks")
+                    scores[obj_idx] = session.get_output(obj_idx, frame_idx, "object_score_logits")
+                    is_cond[obj_idx] = True
+                    continue
+                if not has_new_inputs and outputs["cond_frame_outputs"] and tracker.num_maskmem:
+                    directions[obj_idx] = reverse  # the stock loop's current value
+                    key = self._layout(outputs, frame_idx, reverse)
+                    groups.setdefault(key, []).append(obj_idx)
+                    continue
+                # As stock: an object's first conditioning frame turns ``reverse`` off for the
+                # objects after it in the loop.
+                point_inputs = mask_inputs = None
+                if has_new_inputs:
+                    is_cond[obj_idx] = frame_idx not in session.frames_tracked_per_obj[obj_idx]
+                    if is_cond[obj_idx]:
+                        reverse = False
+                    point_inputs = session.point_inputs_per_obj[obj_idx].get(frame_idx)
+                    mask_inputs = session.mask_inputs_per_obj[obj_idx].get(frame_idx)
+                    if point_inputs is not None or mask_inputs is not None:
+                        session.obj_with_new_inputs.remove(obj_id)
+                directions[obj_idx] = reverse
+                from_inputs[obj_idx] = point_inputs is not None or mask_inputs is not None
+                out = tracker._run_single_frame_inference(
+                    inference_session=session,
+                    obj_idx=obj_idx,
+                    frame_idx=frame_idx,
+                    batch_size=1,
+                    is_init_cond_frame=is_cond[obj_idx],
+                    point_inputs=point_inputs,
+                    mask_inputs=mask_inputs,
+                    reverse=reverse,
+                    streaming=False,
+                )
+                self.single_objects += 1
+                computed[obj_idx] = True
+                self._store(session, obj_idx, frame_idx, out, is_cond[obj_idx], masks, scores)
+            for key, members in groups.items():
+                self._track_group(session, frame_idx, key[0], members, masks, scores)
+                for obj_idx in members:
+                    computed[obj_idx] = True
+
+            if run_mem_encoder and tracker.num_maskmem > 0:
+                # In object order, as stock collects them.
+                needing = [i for i in range(count) if computed[i]]
+                stored = [_stored(session, i, frame_idx, is_cond[i]) for i in needing]
+                tracker._batch_encode_memories(
+                    inference_session=session,
+                    frame_idx=frame_idx,
+                    objects_needing_memory_encoding=needing,
+                    high_res_masks_for_memory=[out["high_res_masks"] for out in stored],
+                    object_score_logits_for_memory=[out["object_score_logits"] for out in stored],
+                    is_mask_from_pts_per_obj=[from_inputs[i] for i in needing],
+                )
+            for obj_idx in range(count):
+                if not is_cond[obj_idx]:
+                    session.frames_tracked_per_obj[obj_idx][frame_idx] = {
+                        "reverse": directions[obj_idx]
+                    }
+            scores = [s.squeeze(-1) for s in scores]
+            return Sam3TrackerVideoSegmentationOutput(
+                object_ids=session.obj_ids.copy(),
+                pred_masks=torch.cat(masks, dim=0) if count > 1 else masks[0],
+                object_score_logits=torch.cat(scores, dim=0) if count > 1 else scores[0],
+                frame_idx=frame_idx,
+            )
+
+    def _layout(self, outputs: dict, frame_idx: int, reverse: bool) -> tuple:
+        """Objects with equal keys have memories the tracker concatenates into equal shapes."""
+        sign = 1 if reverse else -1
+        non_cond = outputs["non_cond_frame_outputs"]
+        read = tuple(frame_idx + sign * k in non_cond for k in range(1, self.back + 1))
+        return (reverse, tuple(outputs["cond_frame_outputs"]), read)
+
+    def _track_group(self, session, frame_idx, reverse, members, masks, scores) -> None:
+        tracker = self.tracker
+        if len(members) == 1:
+            out = tracker._run_single_frame_inference(
+                inference_session=session,
+                obj_idx=members[0],
+                frame_idx=frame_idx,
+                batch_size=1,
+                is_init_cond_frame=False,
+                point_inputs=None,
+                mask_inputs=None,
+                reverse=reverse,
+                streaming=False,
+            )
+            self.single_objects += 1
+            self._store(session, members[0], frame_idx, out, False, masks, scores)
+            return
+        count = len(members)
+        per_obj = [session.output_dict_per_obj[i] for i in members]
+        first = per_obj[0]
+        merged = {
+            "cond_frame_outputs": {
+                f: StackedOutput([o["cond_frame_outputs"][f] for o in per_obj])
+                for f in first["cond_frame_outputs"]
+            },
+            "non_cond_frame_outputs": {
+                f: StackedOutput([o["non_cond_frame_outputs"][f] for o in per_obj])
+                for f in _read_frames(frame_idx, reverse, self.back)
+                if f in first["non_cond_frame_outputs"]
+            },
+        }
+        # batch_size=1, then expanded here: stock's own expansion calls .expand on the lists.
+        feats, pos = tracker._prepare_vision_features(session, frame_idx, 1)
+        feats = [x.expand(-1, count, -1) for x in feats]
+        pos = [x.expand(-1, count, -1) for x in pos]
+        high_res = [
+            x.permute(1, 2, 0).reshape(count, x.size(2), *size)
+            for x, size in zip(feats[:-1], tracker.backbone_feature_sizes[:-1], strict=True)
+        ]
+        group = _GroupSession(session, merged)
+        pix_feat = _conditioned_features(
+            tracker, group, frame_idx, feats[-1], pos[-1], reverse, session.num_frames
+        )
+        batch = _decode(tracker, high_res, pix_feat, tracker._use_multimask(False, None))
+        for k, obj_idx in enumerate(members):
+            out = {}
+            for name, value in batch.items():
+                piece = value[k : k + 1]
+                # Own storage for what memory keeps; the high-res mask is dropped after the frame.
+                out[name] = piece.clone() if name in SMALL else piece
+            self._store(session, obj_idx, frame_idx, out, False, masks, scores)
+        self.batched_objects += count
+        self.largest_batch = max(self.largest_batch, count)
+
+    @staticmethod
+    def _store(session, obj_idx, frame_idx, out, is_cond, masks, scores) -> None:
+        session.store_output(obj_idx, frame_idx, output_value=out, is_conditioning_frame=is_cond)
+        masks[obj_idx] = out["pred_masks"]
+        scores[obj_idx] = out["object_score_logits"]
+
+
+def _read_frames(frame_idx: int, reverse: bool, back: int) -> list[int]:
+    sign = 1 if reverse else -1
+    return [frame_idx + sign * k for k in range(1, back + 1)]
+
+
+def _stored(session, obj_idx, frame_idx, is_cond) -> dict:
+    key = "cond_frame_outputs" if is_cond else "non_cond_frame_outputs"
+    return session.output_dict_per_obj[obj_idx][key][frame_idx]
+
+
+def _conditioned_features(tracker, group, frame_idx, feats, pos, reverse, num_frames):
+    """``_prepare_memory_conditioned_features`` for a tracked (not initial) frame, batched.
+
+    Its steps, with the model's own helpers; only the last reshape differs: the memory
+    attention returns (1, batch, HW, C), which stock's ``squeeze(1).transpose(1, 2).view``
+    reads correctly only for a batch of one.
+    """
+    import torch
+
+    batch, channels = feats.size(1), tracker.hidden_dim
+    height, width = tracker.backbone_feature_sizes[-1]
+    previous = tracker._gather_memory_frame_outputs(group, 0, frame_idx, reverse)
+    memories, memory_pos = tracker._build_memory_attention_inputs(previous, feats.device)
+    offsets, pointers, max_pointers = tracker._get_object_pointers(
+        group, 0, frame_idx, num_frames, feats.device, reverse, False
+    )
+    pointer_count = 0
+    if pointers:
+        stacked, stacked_pos = tracker._process_object_pointers(
+            offsets, pointers, max_pointers, batch, channels, feats.device
+        )
+        if stacked is not None:
+            memories.append(stacked)
+            memory_pos.append(stacked_pos)
+            pointer_count = stacked.shape[0]
+    conditioned = tracker.memory_attention(
+        current_vision_features=feats,
+        current_vision_position_embeddings=pos,
+        memory=torch.cat(memories, dim=0).to(dtype=group.dtype),
+        memory_posision_embeddings=torch.cat(memory_pos, dim=0),
+        num_object_pointer_tokens=pointer_count,
+    )
+    return conditioned[0].transpose(1, 2).reshape(batch, channels, height, width)
+
+
+def _decode(tracker: Any, high_res: list, pix_feat: Any, multimask: bool) -> dict:
+    """``_single_frame_forward`` without prompts for a batch: one mask per row."""
+    import torch
+    import torch.nn.functional as F
+    from transformers.models.sam3_tracker_video.modeling_sam3_tracker_video import NO_OBJ_SCORE
+
+    batch = pix_feat.shape[0]
+    positional = tracker.get_image_wide_positional_embeddings().repeat(batch, 1, 1, 1)
+    points = torch.zeros(batch, 1, 1, 2, dtype=pix_feat.dtype, device=pix_feat.device)
+    labels = -torch.ones(batch, 1, 1, dtype=torch.int32, device=pix_feat.device)
+    sparse, dense = tracker.prompt_encoder(
+        input_points=points, input_labels=labels, input_boxes=None, input_masks=None
+    )
+    low_res_multi, iou_scores, tokens, score_logits = tracker.mask_decoder(
+        image_embeddings=pix_feat,
+        image_positional_embeddings=positional,
+        sparse_prompt_embeddings=sparse,
+        dense_prompt_embeddings=dense,
+        multimask_output=multimask,
+        high_resolution_features=high_res,
+    )
+    appearing = score_logits > 0
+    low_res_multi = torch.where(appearing[:, None, None], low_res_multi, NO_OBJ_SCORE)
+    high_res_multi = (
+        F.interpolate(
+            low_res_multi.squeeze(1).float(),
+            size=(tracker.image_size, tracker.image_size),
+            mode="bilinear",
+            align_corners=False,
+        )
+        .unsqueeze(1)
+        .to(low_res_multi.dtype)
+    )
+    token = tokens[:, :, 0]
+    if multimask:
+        best = torch.argmax(iou_scores, dim=-1)  # (batch, 1)
+        rows = torch.arange(batch, device=best.device)[:, None]
+        objs = torch.zeros_like(best)
+        low_res = low_res_multi[rows, objs, best]
+        high = high_res_multi[rows, objs, best]
+        if tokens.size(2) > 1:
+            token = tokens[rows, objs, best]
+    else:
+        low_res, high = low_res_multi[:, :, 0], high_res_multi[:, :, 0]
+    pointer = tracker.object_pointer_proj(token)
+    weight = appearing.to(pointer.dtype)
+    pointer = weight * pointer + (1 - weight) * tracker.no_object_pointer
+    return {
+        "pred_masks": low_res,
+        "object_pointer": pointer,
+        "high_res_masks": high,
+        "object_score_logits": score_logits,
+    }
