@@ -73,6 +73,7 @@ class BatchedTracker:
         self.batched_objects = 0  # object-steps that ran in a batch of two or more
         self.single_objects = 0  # object-steps that ran alone (stock's call)
         self.largest_batch = 0
+        self.batches = 0  # calls with two or more objects
 
     @contextlib.contextmanager
     def installed(self, session: Any) -> Iterator[None]:
@@ -242,6 +243,7 @@ class BatchedTracker:
                 out[name] = piece.clone() if name in SMALL else piece
             self._store(session, obj_idx, frame_idx, out, False, masks, scores)
         self.batched_objects += count
+        self.batches += 1
         self.largest_batch = max(self.largest_batch, count)
 
     @staticmethod
