@@ -278,9 +278,8 @@ def tracker_logits(models, batched: bool, n: int = 12) -> tuple[dict, object]:
                     for obj_id, (y, x, h, w) in RECTS[frame].items():
                         mask = torch.zeros(1, 1, size, size, dtype=torch.bool)
                         mask[..., y : y + h, x : x + w] = True
+                        # obj_id_to_idx also lists a new id in session.obj_ids
                         session.add_mask_inputs(session.obj_id_to_idx(obj_id), frame, mask)
-                        if obj_id not in session.obj_ids:
-                            session.obj_ids.append(obj_id)
                     session.obj_with_new_inputs = list(RECTS[frame])
                 with batcher.installed(session) if batched else contextlib.nullcontext():
                     out = model.tracker_model(
