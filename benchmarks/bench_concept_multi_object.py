@@ -140,9 +140,7 @@ def tracker_section(model, processor, counts, frames: int, rounds: int) -> dict:
                 "per_object_ms_per_frame": round(per_object, 2),
                 "speedup_batched_over_per_object": round(per_object / batched, 3),
                 "cost_vs_1_object_batched": round(batched / best[counts[0], "batched"], 3),
-                "cost_vs_1_object_per_object": round(
-                    per_object / best[counts[0], "per_object"], 3
-                ),
+                "cost_vs_1_object_per_object": round(per_object / best[counts[0], "per_object"], 3),
                 "largest_batch": largest.get(count, 0),
             }
         )
@@ -151,6 +149,7 @@ def tracker_section(model, processor, counts, frames: int, rounds: int) -> dict:
 
 def session_section(model, processor, frames: int, rounds: int) -> dict:
     from tests.helpers.tracking import MemoryFrames
+
     from videoseg_desktop.inference.concept_video import ConceptVideoSession
 
     video = [shapes_frame(t) for t in range(frames)]
@@ -221,10 +220,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
+    from tests.helpers.sam3 import save_tiny_sam3
     from transformers import Sam3VideoModel, Sam3VideoProcessor
     from transformers.utils import logging
-
-    from tests.helpers.sam3 import save_tiny_sam3
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
