@@ -308,5 +308,5 @@ def test_batched_tracker_equals_stock_per_object_on_distinct_objects(models):
     # Objects differ far more than batching rounds: a swap inside a batch would show.
     assert np.median(spread) > 1e-4 > 1e-5 > largest, (np.median(spread), largest)
     # Several groups (the correction and the late objects split the layouts), some of 4.
-    assert batcher.largest_batch == 4 and batcher.batches >= 20
+    assert batcher.largest_batch >= 4 and batcher.batches >= 20
     assert batcher.single_objects >= len([o for f in RECTS.values() for o in f])

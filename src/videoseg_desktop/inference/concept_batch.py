@@ -3,64 +3,34 @@
 transformers 5.23's ``Sam3TrackerVideoModel.forward`` (``modeling_sam3_tracker_video.py``)
 loops over the objects and runs memory attention and the mask decoder with ``batch_size=1``
 for each ("per-object inputs can differ"); only the memory encoder is batched. While tracking,
-most objects have no new input on the frame: each reads only its own memory, and objects whose
-memories have the same layout (the same conditioning frames in the same order, the same tracked
-frames among those the tracker reads, the same direction) concatenate into tensors of equal
-shape. ``BatchedTracker`` runs those as one batch (a merged output dict that stacks, lazily,
-the fields the model reads; the model's own ``_prepare_memory_conditioned_features``; the mask
-decoder called once), then splits the result back per object. Everything else (objects with
-new inputs, conditioning outputs reused, groups of one) goes through the model's own
-``_run_single_frame_inference`` exactly as stock does, in the same loop order, so ``reverse``
-and the bookkeeping follow stock's quirks too.
+most objects have no new input on the frame and each reads only its own memory.
+``BatchedTracker`` gathers each such object's memory with the model's own helpers (the same
+frames, pointers and positional encodings as stock), then runs memory attention once per group
+of objects whose memories have the same length and the same number of object-pointer tokens
+(those concatenate into one batch; which frames they came from does not matter to the
+attention), and the mask decoder once for all of them; the result is split back per object.
+Everything else (objects with new inputs, conditioning outputs reused) goes through the
+model's own ``_run_single_frame_inference`` exactly as stock does, in the same loop order, so
+``reverse`` and the bookkeeping follow stock's quirks too.
 
-The batch is not the model's ``_single_frame_forward``: with ``batch_size > 1`` its multimask
-selection indexes ``[arange(B), arange(1), argmax (B, 1)]``, which broadcasts to B x B masks
-(the diagonal is right; at 1008 px and 8 objects that is 256 MB of wasted high-res masks).
-``_decode`` repeats its steps for the no-prompt case with per-row indexing.
+Three steps are repeated here rather than called, because with ``batch_size > 1`` transformers
+gets them wrong: ``_prepare_vision_features`` calls ``.expand`` on lists;
+``_prepare_memory_conditioned_features`` reads the memory attention's (1, B, HW, C) output
+with ``squeeze(1).transpose(1, 2).view``, right only for B = 1; ``_single_frame_forward``
+picks the multimask output with ``[arange(B), arange(1), argmax (B, 1)]``, which broadcasts to
+B x B masks (at 1008 px and 8 objects, 256 MB of high-res masks).
 
-Installed on the tracker only for the frames of one session (``installed``), and calls for any
+Installed on the tracker only for the frames of one session (``installed``); calls for any
 other session go to the stock forward.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
-# The batch dimension of each per-object field of a tracker output.
-BATCH_DIM = {
-    "maskmem_features": 1,
-    "maskmem_pos_enc": 1,
-    "object_pointer": 0,
-    "object_score_logits": 0,
-    "pred_masks": 0,
-    "high_res_masks": 0,
-}
 SMALL = ("pred_masks", "object_pointer", "object_score_logits")
-
-
-class StackedOutput(dict):
-    """The outputs of several objects for one frame, each field stacked when first read."""
-
-    def __init__(self, outputs: Sequence[dict]) -> None:
-        super().__init__()
-        self._outputs = outputs
-
-    def __missing__(self, key: str) -> Any:
-        import torch
-
-        value = torch.cat([out[key] for out in self._outputs], dim=BATCH_DIM[key])
-        self[key] = value
-        return value
-
-
-class _GroupSession:
-    """What ``_prepare_memory_conditioned_features`` reads of a session, for a group as object 0."""
-
-    def __init__(self, session: Any, merged: dict) -> None:
-        self.output_dict_per_obj = {0: merged}
-        self.dtype = session.dtype
 
 
 class BatchedTracker:
@@ -68,12 +38,10 @@ class BatchedTracker:
 
     def __init__(self, video_model: Any) -> None:
         self.tracker = video_model.tracker_model
-        config = self.tracker.config
-        self.back = max(int(config.num_maskmem) - 1, int(config.max_object_pointers_in_encoder) - 1)
-        self.batched_objects = 0  # object-steps that ran in a batch of two or more
-        self.single_objects = 0  # object-steps that ran alone (stock's call)
+        self.batched_objects = 0  # object-steps whose memory attention ran in a batch of 2+
+        self.single_objects = 0  # object-steps that ran alone
         self.largest_batch = 0
-        self.batches = 0  # calls with two or more objects
+        self.batches = 0  # memory attention calls with two or more objects
 
     @contextlib.contextmanager
     def installed(self, session: Any) -> Iterator[None]:
@@ -112,7 +80,7 @@ class BatchedTracker:
             from_inputs = [False] * count
             directions = [reverse] * count
             computed = [False] * count  # ran the tracker here (not a reused conditioning output)
-            groups: dict[tuple, list[int]] = {}
+            tracked: list[tuple[int, bool]] = []  # (obj_idx, reverse) to run as a batch
             for obj_idx in range(count):
                 obj_id = session.obj_idx_to_id(obj_idx)
                 outputs = session.output_dict_per_obj[obj_idx]
@@ -124,8 +92,7 @@ class BatchedTracker:
                     continue
                 if not has_new_inputs and outputs["cond_frame_outputs"] and tracker.num_maskmem:
                     directions[obj_idx] = reverse  # the stock loop's current value
-                    key = self._layout(outputs, frame_idx, reverse)
-                    groups.setdefault(key, []).append(obj_idx)
+                    tracked.append((obj_idx, reverse))
                     continue
                 # As stock: an object's first conditioning frame turns ``reverse`` off for the
                 # objects after it in the loop.
@@ -154,9 +121,9 @@ class BatchedTracker:
                 self.single_objects += 1
                 computed[obj_idx] = True
                 self._store(session, obj_idx, frame_idx, out, is_cond[obj_idx], masks, scores)
-            for key, members in groups.items():
-                self._track_group(session, frame_idx, key[0], members, masks, scores)
-                for obj_idx in members:
+            if tracked:
+                self._track(session, frame_idx, tracked, masks, scores)
+                for obj_idx, _ in tracked:
                     computed[obj_idx] = True
 
             if run_mem_encoder and tracker.num_maskmem > 0:
@@ -184,67 +151,54 @@ class BatchedTracker:
                 frame_idx=frame_idx,
             )
 
-    def _layout(self, outputs: dict, frame_idx: int, reverse: bool) -> tuple:
-        """Objects with equal keys have memories the tracker concatenates into equal shapes."""
-        sign = 1 if reverse else -1
-        non_cond = outputs["non_cond_frame_outputs"]
-        read = tuple(frame_idx + sign * k in non_cond for k in range(1, self.back + 1))
-        return (reverse, tuple(outputs["cond_frame_outputs"]), read)
+    def _track(self, session, frame_idx, tracked, masks, scores) -> None:
+        """Memory attention per group of equal memory shapes, then one mask decoder call."""
+        import torch
 
-    def _track_group(self, session, frame_idx, reverse, members, masks, scores) -> None:
         tracker = self.tracker
-        if len(members) == 1:
-            out = tracker._run_single_frame_inference(
-                inference_session=session,
-                obj_idx=members[0],
-                frame_idx=frame_idx,
-                batch_size=1,
-                is_init_cond_frame=False,
-                point_inputs=None,
-                mask_inputs=None,
-                reverse=reverse,
-                streaming=False,
-            )
-            self.single_objects += 1
-            self._store(session, members[0], frame_idx, out, False, masks, scores)
-            return
-        count = len(members)
-        per_obj = [session.output_dict_per_obj[i] for i in members]
-        first = per_obj[0]
-        merged = {
-            "cond_frame_outputs": {
-                f: StackedOutput([o["cond_frame_outputs"][f] for o in per_obj])
-                for f in first["cond_frame_outputs"]
-            },
-            "non_cond_frame_outputs": {
-                f: StackedOutput([o["non_cond_frame_outputs"][f] for o in per_obj])
-                for f in _read_frames(frame_idx, reverse, self.back)
-                if f in first["non_cond_frame_outputs"]
-            },
-        }
-        # batch_size=1, then expanded here: stock's own expansion calls .expand on the lists.
+        # batch_size=1, expanded per group below (stock's own expansion fails on lists).
         feats, pos = tracker._prepare_vision_features(session, frame_idx, 1)
-        feats = [x.expand(-1, count, -1) for x in feats]
-        pos = [x.expand(-1, count, -1) for x in pos]
+        groups: dict[tuple[int, int], list[tuple[int, Any, Any]]] = {}
+        for obj_idx, reverse in tracked:
+            memory, memory_pos, pointers = _memory(
+                tracker, session, obj_idx, frame_idx, reverse, feats[-1].device
+            )
+            groups.setdefault((memory.shape[0], pointers), []).append((obj_idx, memory, memory_pos))
+        order, conditioned = [], []
+        for (_, pointers), members in groups.items():
+            count = len(members)
+            attended = tracker.memory_attention(
+                current_vision_features=feats[-1].expand(-1, count, -1),
+                current_vision_position_embeddings=pos[-1].expand(-1, count, -1),
+                memory=torch.cat([m for _, m, _ in members], dim=1),
+                memory_posision_embeddings=torch.cat([p for _, _, p in members], dim=1),
+                num_object_pointer_tokens=pointers,
+            )
+            height, width = tracker.backbone_feature_sizes[-1]
+            conditioned.append(
+                attended[0].transpose(1, 2).reshape(count, tracker.hidden_dim, height, width)
+            )
+            order += [obj_idx for obj_idx, _, _ in members]
+            if count > 1:
+                self.batches += 1
+                self.batched_objects += count
+                self.largest_batch = max(self.largest_batch, count)
+            else:
+                self.single_objects += 1
+        total = len(order)
         high_res = [
-            x.permute(1, 2, 0).reshape(count, x.size(2), *size)
+            x.expand(-1, total, -1).permute(1, 2, 0).reshape(total, x.size(2), *size)
             for x, size in zip(feats[:-1], tracker.backbone_feature_sizes[:-1], strict=True)
         ]
-        group = _GroupSession(session, merged)
-        pix_feat = _conditioned_features(
-            tracker, group, frame_idx, feats[-1], pos[-1], reverse, session.num_frames
-        )
+        pix_feat = torch.cat(conditioned, dim=0)
         batch = _decode(tracker, high_res, pix_feat, tracker._use_multimask(False, None))
-        for k, obj_idx in enumerate(members):
+        for k, obj_idx in enumerate(order):
             out = {}
             for name, value in batch.items():
                 piece = value[k : k + 1]
                 # Own storage for what memory keeps; the high-res mask is dropped after the frame.
                 out[name] = piece.clone() if name in SMALL else piece
             self._store(session, obj_idx, frame_idx, out, False, masks, scores)
-        self.batched_objects += count
-        self.batches += 1
-        self.largest_batch = max(self.largest_batch, count)
 
     @staticmethod
     def _store(session, obj_idx, frame_idx, out, is_cond, masks, scores) -> None:
@@ -253,49 +207,35 @@ class BatchedTracker:
         scores[obj_idx] = out["object_score_logits"]
 
 
-def _read_frames(frame_idx: int, reverse: bool, back: int) -> list[int]:
-    sign = 1 if reverse else -1
-    return [frame_idx + sign * k for k in range(1, back + 1)]
-
-
 def _stored(session, obj_idx, frame_idx, is_cond) -> dict:
     key = "cond_frame_outputs" if is_cond else "non_cond_frame_outputs"
     return session.output_dict_per_obj[obj_idx][key][frame_idx]
 
 
-def _conditioned_features(tracker, group, frame_idx, feats, pos, reverse, num_frames):
-    """``_prepare_memory_conditioned_features`` for a tracked (not initial) frame, batched.
+def _memory(tracker, session, obj_idx, frame_idx, reverse, device) -> tuple[Any, Any, int]:
+    """One object's memory, its positional encoding and its object-pointer token count.
 
-    Its steps, with the model's own helpers; only the last reshape differs: the memory
-    attention returns (1, batch, HW, C), which stock's ``squeeze(1).transpose(1, 2).view``
-    reads correctly only for a batch of one.
+    Steps 2 to 4 of ``_prepare_memory_conditioned_features`` (a tracked frame), with the
+    model's own helpers, for a batch of one: (tokens, 1, C) each.
     """
     import torch
 
-    batch, channels = feats.size(1), tracker.hidden_dim
-    height, width = tracker.backbone_feature_sizes[-1]
-    previous = tracker._gather_memory_frame_outputs(group, 0, frame_idx, reverse)
-    memories, memory_pos = tracker._build_memory_attention_inputs(previous, feats.device)
+    previous = tracker._gather_memory_frame_outputs(session, obj_idx, frame_idx, reverse)
+    memories, memory_pos = tracker._build_memory_attention_inputs(previous, device)
     offsets, pointers, max_pointers = tracker._get_object_pointers(
-        group, 0, frame_idx, num_frames, feats.device, reverse, False
+        session, obj_idx, frame_idx, session.num_frames, device, reverse, False
     )
-    pointer_count = 0
+    count = 0
     if pointers:
         stacked, stacked_pos = tracker._process_object_pointers(
-            offsets, pointers, max_pointers, batch, channels, feats.device
+            offsets, pointers, max_pointers, 1, tracker.hidden_dim, device
         )
         if stacked is not None:
             memories.append(stacked)
             memory_pos.append(stacked_pos)
-            pointer_count = stacked.shape[0]
-    conditioned = tracker.memory_attention(
-        current_vision_features=feats,
-        current_vision_position_embeddings=pos,
-        memory=torch.cat(memories, dim=0).to(dtype=group.dtype),
-        memory_posision_embeddings=torch.cat(memory_pos, dim=0),
-        num_object_pointer_tokens=pointer_count,
-    )
-    return conditioned[0].transpose(1, 2).reshape(batch, channels, height, width)
+            count = stacked.shape[0]
+    memory = torch.cat(memories, dim=0).to(dtype=session.dtype)
+    return memory, torch.cat(memory_pos, dim=0), count
 
 
 def _decode(tracker: Any, high_res: list, pix_feat: Any, multimask: bool) -> dict:
