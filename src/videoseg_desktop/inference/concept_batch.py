@@ -31,6 +31,9 @@ from collections.abc import Iterator
 from typing import Any
 
 SMALL = ("pred_masks", "object_pointer", "object_score_logits")
+# Objects per model call: a batch's transient tensors grow with it (at 1008 px the decoder's
+# high-resolution features alone are ~16 MB per object), so a crowd goes in chunks.
+MAX_BATCH = 16
 
 
 class BatchedTracker:
@@ -164,8 +167,13 @@ class BatchedTracker:
                 tracker, session, obj_idx, frame_idx, reverse, feats[-1].device
             )
             groups.setdefault((memory.shape[0], pointers), []).append((obj_idx, memory, memory_pos))
+        chunks = [
+            (pointers, members[i : i + MAX_BATCH])
+            for (_, pointers), members in groups.items()
+            for i in range(0, len(members), MAX_BATCH)
+        ]
         order, conditioned = [], []
-        for (_, pointers), members in groups.items():
+        for pointers, members in chunks:
             count = len(members)
             attended = tracker.memory_attention(
                 current_vision_features=feats[-1].expand(-1, count, -1),
@@ -185,20 +193,24 @@ class BatchedTracker:
                 self.largest_batch = max(self.largest_batch, count)
             else:
                 self.single_objects += 1
-        total = len(order)
-        high_res = [
-            x.expand(-1, total, -1).permute(1, 2, 0).reshape(total, x.size(2), *size)
-            for x, size in zip(feats[:-1], tracker.backbone_feature_sizes[:-1], strict=True)
-        ]
         pix_feat = torch.cat(conditioned, dim=0)
-        batch = _decode(tracker, high_res, pix_feat, tracker._use_multimask(False, None))
-        for k, obj_idx in enumerate(order):
-            out = {}
-            for name, value in batch.items():
-                piece = value[k : k + 1]
-                # Own storage for what memory keeps; the high-res mask is dropped after the frame.
-                out[name] = piece.clone() if name in SMALL else piece
-            self._store(session, obj_idx, frame_idx, out, False, masks, scores)
+        multimask = tracker._use_multimask(False, None)
+        for start in range(0, len(order), MAX_BATCH):
+            members = order[start : start + MAX_BATCH]
+            count = len(members)
+            high_res = [  # views of the frame's features, as stock's batch_size=1
+                x.expand(-1, count, -1).permute(1, 2, 0).view(count, x.size(2), *size)
+                for x, size in zip(feats[:-1], tracker.backbone_feature_sizes[:-1], strict=True)
+            ]
+            batch = _decode(tracker, high_res, pix_feat[start : start + count], multimask)
+            for k, obj_idx in enumerate(members):
+                out = {}
+                for name, value in batch.items():
+                    piece = value[k : k + 1]
+                    # Own storage for what memory keeps; the high-res mask is dropped after
+                    # the frame.
+                    out[name] = piece.clone() if name in SMALL else piece
+                self._store(session, obj_idx, frame_idx, out, False, masks, scores)
 
     @staticmethod
     def _store(session, obj_idx, frame_idx, out, is_cond, masks, scores) -> None:
