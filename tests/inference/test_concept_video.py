@@ -238,6 +238,10 @@ def test_batching_is_installed_only_while_a_frame_is_tracked(models):
         assert "forward" in tracker.__dict__
         raise RuntimeError("boom")
     assert "forward" not in tracker.__dict__  # the shared model is back to stock
+    # Installed for one session, calls for another (a thread without a model lock) go to stock.
+    with batcher.installed(object()):
+        tracker_logits(models, batched=False, n=3)
+    assert batcher.batches == batcher.batched_objects == batcher.single_objects == 0
 
 
 RECTS = {  # frame: {obj_id: (y, x, h, w)}, on the tiny model's 112 px input
