@@ -233,6 +233,7 @@ def test_batching_is_installed_only_while_a_frame_is_tracked(models):
 
     model, _ = models
     tracker = model.tracker_model
+    assert BatchedTracker.supports(model)  # else sessions silently track one object at a time
     batcher = BatchedTracker(model)
     with pytest.raises(RuntimeError, match="boom"), batcher.installed(object()):
         assert "forward" in tracker.__dict__

@@ -34,10 +34,31 @@ SMALL = ("pred_masks", "object_pointer", "object_score_logits")
 # Objects per model call: a batch's transient tensors grow with it (at 1008 px the decoder's
 # high-resolution features alone are ~16 MB per object), so a crowd goes in chunks.
 MAX_BATCH = 16
+# The tracker's own pieces this module calls (transformers 5.23); without them: stock.
+HELPERS = (
+    "_run_single_frame_inference",
+    "_batch_encode_memories",
+    "_prepare_vision_features",
+    "_gather_memory_frame_outputs",
+    "_build_memory_attention_inputs",
+    "_get_object_pointers",
+    "_process_object_pointers",
+    "_use_multimask",
+    "memory_attention",
+    "mask_decoder",
+    "prompt_encoder",
+    "object_pointer_proj",
+)
 
 
 class BatchedTracker:
     """Counts what was batched; ``forward`` replaces the tracker's while ``installed``."""
+
+    @staticmethod
+    def supports(video_model: Any) -> bool:
+        """Whether this transformers' tracker has the pieces batching calls (5.23 does)."""
+        tracker = getattr(video_model, "tracker_model", None)
+        return tracker is not None and all(hasattr(tracker, name) for name in HELPERS)
 
     def __init__(self, video_model: Any) -> None:
         self.tracker = video_model.tracker_model

@@ -146,6 +146,7 @@ class ConceptVideoSession:
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.spill_root), True)
         self.spill = TensorSpill(self.spill_root / "memory.bin")
         self.memory = ConceptMemory(model, self.spill) if prune else None
+        batch_objects = batch_objects and BatchedTracker.supports(model)
         self.batcher = BatchedTracker(model) if batch_objects else None
         self._tracked = False
         self._buffer: list = []
