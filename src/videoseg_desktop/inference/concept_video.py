@@ -9,7 +9,9 @@ ours:
   processor's own video processor) when the model asks, instead of a preloaded video tensor;
 - between frames, ``ConceptMemory`` keeps only the tracker memory that the frames still to be
   tracked will read (see ``concept_memory.py``): recent outputs in RAM, what only the backward
-  pass of "both" reads spilled to disk bit for bit, the rest dropped.
+  pass of "both" reads spilled to disk bit for bit, the rest dropped;
+- during each frame, the tracker steps the tracked instances in batches instead of one call
+  per object (``concept_batch.py``; equal to transformers' per-object step within rounding).
 
 Instances found on a frame get new ids counting up, as in transformers. Results stream out frame
 by frame as plain data (``ConceptFrameResult``: RLE, scores, boxes); storing them is the
