@@ -9,7 +9,9 @@ ours:
   processor's own video processor) when the model asks, instead of a preloaded video tensor;
 - between frames, ``ConceptMemory`` keeps only the tracker memory that the frames still to be
   tracked will read (see ``concept_memory.py``): recent outputs in RAM, what only the backward
-  pass of "both" reads spilled to disk bit for bit, the rest dropped.
+  pass of "both" reads spilled to disk bit for bit, the rest dropped;
+- during each frame, the tracker steps the tracked instances in batches instead of one call
+  per object (``concept_batch.py``; equal to transformers' per-object step within rounding).
 
 Instances found on a frame get new ids counting up, as in transformers. Results stream out frame
 by frame as plain data (``ConceptFrameResult``: RLE, scores, boxes); storing them is the
@@ -33,6 +35,7 @@ import numpy as np
 
 from videoseg_desktop.core.concepts import ConceptFrameResult, FoundInstance
 from videoseg_desktop.core.errors import ModelError, VideoSegError
+from videoseg_desktop.inference.concept_batch import BatchedTracker
 from videoseg_desktop.inference.concept_memory import ConceptMemory, TensorSpill
 from videoseg_desktop.inference.device import inference_context
 from videoseg_desktop.inference.frame_feed import FrameFeed, FrameSource
@@ -85,7 +88,8 @@ class ConceptVideoSession:
     None uses the system's temporary folder. ``prune=False`` keeps everything, as transformers
     does (benchmarks). ``postprocessing`` cleans the masks handed out (None: none, as
     transformers). ``compute_context`` wraps model calls (autocast), ``model_lock`` is held
-    during each frame.
+    during each frame. ``batch_objects`` runs the tracked instances of a frame through the
+    tracker in batches (``concept_batch.py``); False keeps transformers' one call per object.
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class ConceptVideoSession:
         postprocessing: PostProcessing | None = None,
         compute_context: Callable[[], contextlib.AbstractContextManager] | None = None,
         model_lock: threading.RLock | None = None,
+        batch_objects: bool = True,
     ) -> None:
         import torch
         from transformers.models.sam3_video.modeling_sam3_video import (
@@ -143,6 +148,8 @@ class ConceptVideoSession:
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.spill_root), True)
         self.spill = TensorSpill(self.spill_root / "memory.bin")
         self.memory = ConceptMemory(model, self.spill) if prune else None
+        batch_objects = batch_objects and BatchedTracker.supports(model)
+        self.batcher = BatchedTracker(model) if batch_objects else None
         self._tracked = False
         self._buffer: list = []
         self._track_concepts: dict[int, str] = {}
@@ -233,7 +240,7 @@ class ConceptVideoSession:
             for i, frame in enumerate(order):
                 if i + 1 < len(order):
                     self.feed.prefetch(order[i + 1])
-                with self._inference():
+                with self._inference(), self._batched():
                     out = self.model(
                         inference_session=self.session, frame_idx=frame, reverse=reverse
                     )
@@ -305,6 +312,11 @@ class ConceptVideoSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _batched(self) -> contextlib.AbstractContextManager:
+        if self.batcher is None:
+            return contextlib.nullcontext()
+        return self.batcher.installed(self.session)
 
     def _inference(self) -> contextlib.ExitStack:
         return inference_context(self._model_lock, self._compute_context)
