@@ -247,6 +247,8 @@ class MediaBrowserDock(QDockWidget):
         if self.session is None:
             return
         summary = import_files(self.session.project, paths, self)
+        # Scrub proxies of the new videos: queued, built after this returns (never delaying it).
+        self.session.scrub_builds.enqueue(summary.added_ids)
         if self.session.media_id == NONE and summary.first_added_id is not None:
             self.session.set_media(summary.first_added_id)
 
