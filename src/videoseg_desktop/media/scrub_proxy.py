@@ -30,6 +30,7 @@ from videoseg_desktop.core.errors import MediaError
 
 PACK, INDEX, META = "frames.jpg-pack", "frames.idx", "proxy.json"
 FORMAT = 1
+MIN_FRAMES = 60  # shorter videos decode fast enough without a proxy
 DEFAULT_MAX_SIDE = 480
 DEFAULT_CAP_BYTES = 256 * 1024 * 1024
 JPEG_QUALITY = 75

@@ -1,6 +1,6 @@
 """Scrub proxies built in the background, one video at a time, after import or on first open.
 
-Import only queues the new videos here and returns; one low-priority thread (``nice`` 19 where
+Import only queues the new videos here and returns; one low-priority thread (``nice`` 10 where
 the system allows it per thread) then builds their proxies (media/scrub_proxy) in turn. The
 build holds (between two frames) while the user plays, scrubs or tracks (``hold``), so it never
 takes decoding time from them; the user can cancel what is left. A video opened in the studio
@@ -20,11 +20,12 @@ from collections import deque
 from PySide6.QtCore import QObject, Signal
 
 from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.media import scrub_proxy
 from videoseg_desktop.media.scrub_proxy import build_scrub_proxy, media_proxy_dir, open_scrub_proxy
 
 log = logging.getLogger(__name__)
-MIN_FRAMES = 60  # shorter videos decode fast enough without a proxy
-LOW_PRIORITY = 19
+MIN_FRAMES = scrub_proxy.MIN_FRAMES  # shorter videos decode fast enough without a proxy
+LOW_PRIORITY = 10  # 19 starved it on a busy machine (bench_playback), first opens too
 
 
 class ScrubProxyBuilds(QObject):
