@@ -93,7 +93,7 @@ def test_playback_holds_the_build_until_it_pauses(window, qtbot, long_videos, ga
     assert builds.held
     gated.set()
     qtbot.waitUntil(lambda: status.isVisible(), timeout=10000)
-    assert "paused while you play or track" in status.label.text()
+    assert "paused while you play, track or import" in status.label.text()
     qtbot.wait(800)  # held: not one frame was made while playing
     assert built(window) == [] and playback.playing
     parts = list((window.session.project.cache_dir / "scrub").glob("*/frames.jpg-pack*"))
@@ -139,3 +139,19 @@ def test_a_read_only_project_gets_no_proxy_written(qtbot, client, tmp_path, long
         assert not (root / "cache" / "scrub").exists()
     finally:
         window.close()
+
+
+def test_builds_wait_while_files_are_imported(window, monkeypatch, long_videos):
+    from videoseg_desktop.ui.panels import media_browser_dock
+
+    builds, held_during = window.session.scrub_builds, []
+    real = media_browser_dock.import_files
+
+    def spy(*args, **kwargs):
+        held_during.append(builds.held)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(media_browser_dock, "import_files", spy)
+    window.media_dock.import_paths(long_videos[:1])
+    assert held_during == [True] and not builds.held
+    builds.cancel()

@@ -33,7 +33,7 @@ class ScrubBuildStatus(QWidget):
             layout.addWidget(widget)
         self.setToolTip(
             "Small previews that make dragging the playhead instant on long videos, built in "
-            "the background after import (paused while you play or track)."
+            "the background after import (paused while you play, track or import)."
         )
         self.hide()
 
@@ -64,7 +64,11 @@ class ScrubBuildStatus(QWidget):
             self.hide()
             return
         more = f" (+{plural(left - 1, 'more video')})" if left > 1 else ""
-        state = "paused while you play or track" if self.builds.held else f"{done * 100 // total}%"
+        state = (
+            "paused while you play, track or import"
+            if self.builds.held
+            else f"{done * 100 // total}%"
+        )
         self.label.setText(f"Scrub previews: {self._name(media_id)} {state}{more}")
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
