@@ -155,3 +155,34 @@ def test_builds_wait_while_files_are_imported(window, monkeypatch, long_videos):
     window.media_dock.import_paths(long_videos[:1])
     assert held_during == [True] and not builds.held
     builds.cancel()
+
+
+def test_tracking_holds_the_build(window, long_videos):
+    builds, tracking = window.session.scrub_builds, window.video.tracking
+    tracking.runningChanged.emit(True)
+    assert builds.held
+    tracking.runningChanged.emit(False)
+    assert not builds.held
+
+
+def test_the_video_opened_is_built_first(qtbot, tmp_path, long_videos):
+    """The first-open fallback: the open video jumps the queue, cancelling the build in
+    progress, which is done again after it."""
+    from videoseg_desktop.ui.project.scrub_builds import ScrubProxyBuilds
+
+    with Project.create(tmp_path / "p") as project:
+        first, second = project.import_media(long_videos).added
+        builds = ScrubProxyBuilds(project)
+        order = []
+        builds.built.connect(order.append)
+        builds.hold("test", True)
+        assert builds.enqueue([first.id, second.id]) == 2
+        qtbot.waitUntil(lambda: builds._current is not None, timeout=5000)
+        builds.prefer(second)
+        assert builds.pending()[:2] in ([first.id, second.id], [second.id, first.id])
+        builds.hold("test", False)
+        qtbot.waitUntil(lambda: len(order) == 2, timeout=30000)
+        assert order == [second.id, first.id]
+        builds.prefer(second)  # built: nothing to do
+        assert builds.pending() == []
+        builds.close()

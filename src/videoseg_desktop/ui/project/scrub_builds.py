@@ -154,11 +154,15 @@ class ScrubProxyBuilds(QObject):
                     return
                 media = self._current = self._queue.popleft()
                 self._cancel.clear()
-            self._build(media)
+            done = self._build(media)
+            with self._cond:
+                self._current = None  # before ``built``: a listener sees it no longer pending
+            if done:
+                self.built.emit(media.id)
 
-    def _build(self, media) -> None:
+    def _build(self, media) -> bool:
         if not self.needs_proxy(media):
-            return
+            return False
         media_id, total = media.id, media.frame_count
 
         def progress(done: int, _count: int) -> None:
@@ -169,14 +173,13 @@ class ScrubProxyBuilds(QObject):
         progress(0, total)  # shown at once, even while held
         try:
             with self.project.open_frames(media) as frames:
-                done = build_scrub_proxy(
+                return build_scrub_proxy(
                     frames, self.folder(media), on_progress=progress, cancel=self._cancel,
                     gate=self._wait_while_held,
                 )  # fmt: skip
-            if done:
-                self.built.emit(media_id)
         except (OSError, VideoSegError) as exc:  # a convenience: never an error dialog
             log.warning("no scrub proxy for %s: %s", media.original_name, exc)
+            return False
 
     def _wait_while_held(self) -> None:
         with self._cond:
