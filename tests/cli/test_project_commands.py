@@ -73,6 +73,25 @@ def test_import_twice_is_detected_and_link_keeps_the_file_in_place(
     assert "same content as media 1" in capsys.readouterr().err
 
 
+def test_import_can_build_scrub_proxies_at_once(project_dir, tmp_path, capsys):
+    from videoseg_desktop.media.scrub_proxy import MIN_FRAMES, media_proxy_dir, open_scrub_proxy
+    from videoseg_desktop.store import Project
+
+    long = write_video(moving_square_frames(MIN_FRAMES + 4, 160, 120), tmp_path / "long.mp4")
+    short = write_video(moving_square_frames(20), tmp_path / "short.mp4")
+    assert main(["import", str(project_dir), str(short)]) == 0
+    assert not (project_dir / "cache" / "scrub").exists()  # not asked: the window builds them
+    assert main(["import", str(project_dir), str(long), "--scrub-proxies"]) == 0
+    assert "long.mp4" in capsys.readouterr().out
+    with Project.open(project_dir, read_only=True) as project:
+        item = project.media.get(2)
+        folder = media_proxy_dir(project.cache_dir, item.id, item.sha256)
+        proxy = open_scrub_proxy(folder, item.frame_count)
+        assert proxy is not None and proxy.read(30).shape == (120, 160, 3)
+        proxy.close()
+    assert len(list((project_dir / "cache" / "scrub").iterdir())) == 1  # short: none
+
+
 def test_labels_commands(project_dir, capsys):
     assert main(["labels", str(project_dir), "add", "cat", "--color", "#112233"]) == 0
     assert main(["labels", str(project_dir), "add", "dog"]) == 0

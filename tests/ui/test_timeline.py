@@ -251,12 +251,12 @@ def test_overview_of_a_10000_frame_video_paints_quickly(qtbot):
 
 
 def test_scrubbing_shows_the_proxy_at_once_then_the_exact_frame(video_driver, qtbot, monkeypatch):
-    from videoseg_desktop.ui.video import scrub_preview
+    from videoseg_desktop.ui.project import scrub_builds
 
     d = video_driver
     playback = d.window.video.playback
-    monkeypatch.setattr(scrub_preview, "MIN_FRAMES", 2)  # the test video is short
-    playback.preview.set_media(d.project, d.session.media)  # as when the video is opened
+    monkeypatch.setattr(scrub_builds, "MIN_FRAMES", 2)  # the test video is short
+    playback.preview.set_media(d.session.scrub_builds, d.session.media)  # as when opened
     qtbot.waitUntil(lambda: playback.preview.proxy is not None, timeout=20000)
     assert list((d.project.cache_dir / "scrub").glob("*/frames.jpg-pack"))
     try:

@@ -48,6 +48,12 @@ def register(sub) -> None:
         help="decode every frame of each video now (slower), so a file corrupt in the middle "
         "is refused at import instead of when tracking reaches it",
     )
+    p.add_argument(
+        "--scrub-proxies",
+        action="store_true",
+        help="also build each new video's scrub proxy now (small JPEGs in cache/scrub/ that "
+        "make dragging the playhead instant); otherwise the window builds them when needed",
+    )
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser(
@@ -101,7 +107,9 @@ def cmd_import(args) -> int:
         report = project.import_media(
             args.files, link=args.link, progress=progress, verify=args.verify
         )
-    progress.finish()
+        progress.finish()
+        if args.scrub_proxies:
+            _build_scrub_proxies(project, report.added)
     for item in report.added:
         print(
             f"{item.id}\t{item.kind.value}\t{item.original_name}\t{item.width}x{item.height}\t{plural(item.frame_count, 'frame')}"
@@ -112,6 +120,23 @@ def cmd_import(args) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _build_scrub_proxies(project, items) -> None:
+    """One pass per video, after the import is committed: Ctrl+C loses no imported file."""
+    from videoseg_desktop.media.scrub_proxy import MIN_FRAMES, build_scrub_proxy, media_proxy_dir
+
+    for item in items:
+        if item.frame_count < MIN_FRAMES:
+            continue
+        progress = ProgressLine(f"scrub proxy of {item.original_name}")
+        with project.open_frames(item) as frames:
+            build_scrub_proxy(
+                frames,
+                media_proxy_dir(project.cache_dir, item.id, item.sha256),
+                on_progress=progress,
+            )
+        progress.finish()
 
 
 def cmd_labels(args) -> int:

@@ -30,6 +30,7 @@ from videoseg_desktop.core.errors import MediaError
 
 PACK, INDEX, META = "frames.jpg-pack", "frames.idx", "proxy.json"
 FORMAT = 1
+MIN_FRAMES = 60  # shorter videos decode fast enough without a proxy
 DEFAULT_MAX_SIDE = 480
 DEFAULT_CAP_BYTES = 256 * 1024 * 1024
 JPEG_QUALITY = 75
@@ -42,6 +43,12 @@ def proxy_dir(cache_dir: Path, media_key: str) -> Path:
     return Path(cache_dir) / "scrub" / safe
 
 
+def media_proxy_dir(cache_dir: Path, media_id: int, sha256: str) -> Path:
+    """The proxy folder of a project's media item (its content hash in the name: a replaced
+    file gets a new proxy)."""
+    return proxy_dir(cache_dir, f"{int(media_id)}-{str(sha256)[:16]}")
+
+
 def build_scrub_proxy(
     frames,
     folder: Path,
@@ -50,11 +57,14 @@ def build_scrub_proxy(
     cap_bytes: int = DEFAULT_CAP_BYTES,
     on_progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> bool:
     """Write the proxy of ``frames`` (a FrameSource: ``len``, ``iter_frames``) into ``folder``.
 
     One forward pass; returns False when cancelled (nothing is left behind). The proxy becomes
     visible atomically (metadata written last), so a reader never sees a half-built one.
+    ``gate`` is called before each frame: it may block (the build pauses while the user plays
+    or tracks) and the cancel flag is checked after it.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,6 +80,8 @@ def build_scrub_proxy(
     try:
         with open(tmp_pack, "wb") as pack:
             for i, rgb in enumerate(frames.iter_frames()):
+                if gate is not None:
+                    gate()
                 if cancel is not None and cancel.is_set():
                     raise _Cancelled
                 if i == _SAMPLE_FRAMES and written:

@@ -255,7 +255,14 @@ class MediaBrowserDock(QDockWidget):
     def import_paths(self, paths: list[Path]) -> None:
         if self.session is None:
             return
-        summary = import_files(self.session.project, paths, self)
+        builds = self.session.scrub_builds
+        builds.hold("import", True)  # a video opened meanwhile must not slow the import down
+        try:
+            summary = import_files(self.session.project, paths, self)
+        finally:
+            builds.hold("import", False)
+        # Scrub proxies of the new videos: queued, built after this returns (never delaying it).
+        builds.enqueue(summary.added_ids)
         if self.session.media_id == NONE and summary.first_added_id is not None:
             self.session.set_media(summary.first_added_id)
 

@@ -23,6 +23,7 @@ class ImportSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     first_added_id: int | None = None
+    added_ids: list[int] = field(default_factory=list)
 
     def text(self) -> str:
         parts = [f"Imported {self.added} file{'s' if self.added != 1 else ''}."]
@@ -75,6 +76,7 @@ def import_files(
             summary.errors.append((path.name, str(exc)))
             continue
         summary.added += len(report.added)
+        summary.added_ids += [item.id for item in report.added]
         summary.duplicates += len(report.duplicates)
         summary.errors += [(Path(p).name, why) for p, why in report.errors]
         if report.added and summary.first_added_id is None:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import Label, MediaItem, ObjectRecord
+from videoseg_desktop.ui.project.scrub_builds import ScrubProxyBuilds
 from videoseg_desktop.ui.project.store_events import StoreEvents
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class ProjectSession(QObject):
         self._frames = None  # frame source of the current media
         self._image: tuple[tuple[int, int], np.ndarray] | None = None
         self._preview = False  # _image is a scrub proxy picture, not the decoded frame
+        # Scrub proxies of imported videos, built in the background; held while moving.
+        self.scrub_builds = ScrubProxyBuilds(project, self)
         self.events.mediaChanged.connect(self._on_media_rows)
         self.events.objectsChanged.connect(self._on_objects)
         self.events.labelsChanged.connect(self._on_labels)
@@ -104,6 +107,7 @@ class ProjectSession(QObject):
     def set_moving(self, moving: bool) -> None:
         """Playback or scrubbing starts or stops; the frame it stopped on is remembered."""
         self.moving = bool(moving)
+        self.scrub_builds.hold("moving", self.moving)  # decoding time goes to the playhead
         if not moving:
             self._save("frame", self.frame)
 
@@ -230,6 +234,7 @@ class ProjectSession(QObject):
         self._frames, self._image = None, None
 
     def close(self) -> None:
+        self.scrub_builds.close()
         self._close_frames()
         self.events.close()
         self.undo_stack.clear()

@@ -187,7 +187,7 @@ class PlaybackController(QObject):
         self._close_decoder()
         self.loop = None
         media = self.session.media if self.session is not None else None
-        self.preview.set_media(self.session.project if self.session else None, media)
+        self.preview.set_media(self.session.scrub_builds if self.session else None, media)
         if media is None or media.frame_count < 2:
             return
         self.fps = float(media.fps) if media.fps and media.fps > 0 else DEFAULT_FPS

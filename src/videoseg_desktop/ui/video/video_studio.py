@@ -17,6 +17,7 @@ from videoseg_desktop.ui.project.undo_commands import SetObjectLabelCommand, pus
 from videoseg_desktop.ui.theme.fields import field_value
 from videoseg_desktop.ui.theme.icons import decorate, icon
 from videoseg_desktop.ui.video.playback import PlaybackController
+from videoseg_desktop.ui.video.scrub_status import ScrubBuildStatus
 from videoseg_desktop.ui.video.timeline_dock import TimelineDock
 from videoseg_desktop.ui.video.track_edit_commands import (
     LAST_FRAME,
@@ -82,6 +83,8 @@ class VideoStudio(QObject):
         self.dock.set_session = self.set_session  # the window calls it as for any session view
         self.playback = PlaybackController(self)
         self.onion = OnionSkin(self.canvas, self)
+        self.scrub_status = ScrubBuildStatus(window)
+        window.statusBar().addWidget(self.scrub_status)
         self._space_dragged = True
         self._wire()
         self._enable()
@@ -140,9 +143,12 @@ class VideoStudio(QObject):
         self.playback.set_session(session)
         self.onion.set_session(session)
         TimelineDock.set_session(self.dock, session)
+        self.scrub_status.set_builds(session.scrub_builds if session is not None else None)
         if session is not None:
             self.tracking = TrackingController(session, self.client, self)
             self.tracking.runningChanged.connect(self._on_tracking)
+            # Tracking decodes too: scrub proxies wait until it is done.
+            self.tracking.runningChanged.connect(lambda r: session.scrub_builds.hold("tracking", r))
             self.tracking.progressed.connect(self.dock.show_progress)
             self.tracking.finished.connect(
                 lambda s: self.window.statusBar().showMessage(s.text(), 10000)
