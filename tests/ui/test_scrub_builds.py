@@ -186,3 +186,25 @@ def test_the_video_opened_is_built_first(qtbot, tmp_path, long_videos):
         builds.prefer(second)  # built: nothing to do
         assert builds.pending() == []
         builds.close()
+
+
+def test_a_click_waiting_for_its_mask_makes_the_build_stand_aside(
+    window, qtbot, long_videos, gated, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from videoseg_desktop.ui import main_window
+
+    monkeypatch.setattr(main_window, "USER_ACTIVE_S", 0.3)
+    requests = window.client.worker.user_requests
+    requests.arrived(SimpleNamespace(request_id=-42, key=None))  # a click the worker has not begun
+    try:
+        window.media_dock.import_paths(long_videos)
+        gated.set()
+        frames = []
+        window.session.scrub_builds.progressed.connect(lambda _m, done, *_: frames.append(done))
+        qtbot.wait(1500)  # unheld, both videos build in well under a second
+        assert built(window) == [] and set(frames) <= {0}
+    finally:
+        requests.started(-42)
+    qtbot.waitUntil(lambda: len(built(window)) == 2, timeout=30000)  # 0.3 s after: built

@@ -55,6 +55,10 @@ from videoseg_desktop.ui.theme.fields import FieldKeys
 from videoseg_desktop.ui.video.video_studio import VideoStudio
 from videoseg_desktop.ui.window_actions import WindowActions
 
+# Background builds (scrub proxies) stand aside this long after a click: its mask, and the
+# image encoding a click on a new image starts, get the CPU first.
+USER_ACTIVE_S = 2.0
+
 
 class MainWindow(QMainWindow):
     sessionChanged = Signal(object)  # ProjectSession, or None when the project closed
@@ -235,11 +239,18 @@ class MainWindow(QMainWindow):
         self.attach_project(project)
         return True
 
+    def _user_clicking(self) -> bool:
+        """A click waits, or came in the last two seconds: background builds stand aside (read
+        from the scrub-build thread; UserRequests is thread-safe)."""
+        requests = self.client.worker.user_requests
+        return requests.waiting() or requests.quiet_s() < USER_ACTIVE_S
+
     def attach_project(self, project: Project) -> None:
         self.close_project()
         self.read_only.set_active(False)
         apply_user(project, resolve_user(self.context.preferences))  # the author of every write
         self.session = ProjectSession(project, self)
+        self.session.scrub_builds.user_active = self._user_clicking
         self.presenter = CanvasPresenter(self.session, self.canvas, self)
         self.controller = AnnotationController(self.session, self.client, self)
         self.controller.mask_hook = self.presenter.prime

@@ -26,6 +26,7 @@ from videoseg_desktop.media.scrub_proxy import build_scrub_proxy, media_proxy_di
 log = logging.getLogger(__name__)
 MIN_FRAMES = scrub_proxy.MIN_FRAMES  # shorter videos decode fast enough without a proxy
 LOW_PRIORITY = 19  # alone it still built as fast as at normal priority (bench_playback)
+USER_POLL_S = 0.05  # how often a build waiting for the user's clicks looks again
 
 
 class ScrubProxyBuilds(QObject):
@@ -46,6 +47,9 @@ class ScrubProxyBuilds(QObject):
         self._holds: set[str] = set()
         self._closed = False
         self._thread: threading.Thread | None = None
+        # Asked between two frames from the build thread (thread-safe): True while the user's
+        # clicks are being answered, so a mask never waits on a proxy (set by the window).
+        self.user_active = lambda: False
 
     # -- GUI thread ------------------------------------------------------------------------
     def folder(self, media):
@@ -183,8 +187,13 @@ class ScrubProxyBuilds(QObject):
 
     def _wait_while_held(self) -> None:
         with self._cond:
-            while self._holds and not self._cancel.is_set() and not self._closed:
-                self._cond.wait()
+            while not self._cancel.is_set() and not self._closed:
+                if self._holds:
+                    self._cond.wait()
+                elif self.user_active():
+                    self._cond.wait(USER_POLL_S)  # no signal for "answered": look again soon
+                else:
+                    return
 
 
 def _lower_priority() -> None:
