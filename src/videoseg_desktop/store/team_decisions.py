@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from videoseg_desktop.store.team_checks import decision_row
+
 _COLS = (
     "object_id, object_name, frame_start, frame_end, decision, comment, mask_source,"
     " mask_author, masks, author, created_at"
@@ -63,6 +65,8 @@ def merge_decisions(
         ).fetchall()
         if not theirs:
             continue
+        for row in theirs:  # checked before any is compared or written (a crafted package)
+            decision_row(row)
         ours = src.execute(
             f"SELECT {_COLS} FROM review_decisions WHERE media_id = ? ORDER BY id", (src_media,)
         ).fetchall()

@@ -25,6 +25,16 @@ from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.project import DB_NAME
 from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.schema import require_current
+from videoseg_desktop.store.team_checks import (
+    check_schema,
+    effort_row,
+    mask_row,
+    object_row,
+    prompt_row,
+    spec_row,
+    status_row,
+    value_row,
+)
 from videoseg_desktop.store.team_decisions import merge_decisions
 from videoseg_desktop.store.team_media import ImportTarget, bring_media
 from videoseg_desktop.store.team_package import (
@@ -42,6 +52,10 @@ _MASK_COLS = (
     " author, updated_at, accepted_by, accepted_at"
 )
 _PROMPT_COLS = "frame, kind, x0, y0, x1, y1, positive, sort_order, author, created_at"
+_OBJECT_COLS = "label_id, name, created_at, state, author, clicks, corrections"
+# A package row SQLite or a check refuses (a wrong type, an unknown value, a missing row):
+# the package is damaged or crafted, and refused with one line (team_checks).
+_DATA_ERRORS = (sqlite3.IntegrityError, ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 def merge_package(project, folder: Path) -> MergeReport:
@@ -68,6 +82,7 @@ def merge_package(project, folder: Path) -> MergeReport:
     pkg = connect(folder / DB_NAME, read_only=True)
     try:
         require_current(pkg, folder / DB_NAME)
+        check_schema(pkg)
         stored = dict(pkg.execute("SELECT key, value FROM settings WHERE key LIKE 'team.%'"))
         if stored.get("team.package_id") != manifest.package_id:
             raise TeamPackageError(
@@ -86,6 +101,11 @@ def merge_package(project, folder: Path) -> MergeReport:
                 merge.media.discard()
             raise
         return report
+    except _DATA_ERRORS as exc:
+        why = " ".join(str(exc).split())[:160] or exc.__class__.__name__
+        raise TeamPackageError(
+            f"{folder} holds data this project refuses ({why}); nothing was merged"
+        ) from None
     finally:
         pkg.close()
 
@@ -117,10 +137,18 @@ class _Merge:
         self.touched_objects: set[int] = set()
         self.touched_media: set[int] = set()
         self.labels = self._map_labels()
-        self.specs: dict[int, int] = {}
+        self.specs: dict[int, tuple[int, object]] = {}
+        self.sizes: dict[int, tuple[int, int, int]] = {}
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> None:
+        handed = {p: s for (kind, p), (s, _, _) in self.items.items() if kind == "media"}
+        for p, s in self.m.media.items():  # the source's record decides, not the manifest
+            if handed.get(p) != s:
+                raise TeamPackageError(
+                    f"{self.folder} is damaged: its manifest maps media the project did not "
+                    "hand out to it; nothing was merged"
+                )
         self.media = bring_media(
             self.folder, self.target, self.pkg, self.m.media, self.items, self._remember
         )
@@ -233,6 +261,7 @@ class _Merge:
                 "SELECT status, status_comment, status_by, status_at FROM media WHERE id = ?",
                 (pkg_media,),
             ).fetchone()
+            status_row(row)
             self.src.execute(
                 "UPDATE media SET status = ?, status_comment = ?, status_by = ?, status_at = ?"
                 " WHERE id = ?",
@@ -248,11 +277,9 @@ class _Merge:
 
     # -- writing -----------------------------------------------------------------------------
     def _insert(self, oid: int, media_id: int, state: str | None) -> int:
-        row = self.pkg.execute(
-            "SELECT label_id, name, created_at, state, author, clicks, corrections FROM objects"
-            " WHERE id = ?",
-            (oid,),
-        ).fetchone()
+        row = self.pkg.execute(f"SELECT {_OBJECT_COLS} FROM objects WHERE id = ?", (oid,))
+        row = row.fetchone()
+        object_row(row)
         label_id, name, created, own_state, author, clicks, corrections = row
         if state == "conflict":
             name = f"{name} ({self.m.annotator})"
@@ -275,10 +302,10 @@ class _Merge:
         return cur.lastrowid
 
     def _replace(self, oid: int, src_oid: int) -> None:
-        label_id, name, state, author, clicks, corrections = self.pkg.execute(
-            "SELECT label_id, name, state, author, clicks, corrections FROM objects WHERE id = ?",
-            (oid,),
-        ).fetchone()
+        row = self.pkg.execute(f"SELECT {_OBJECT_COLS} FROM objects WHERE id = ?", (oid,))
+        row = row.fetchone()
+        object_row(row)
+        label_id, name, _, state, author, clicks, corrections = row
         self.src.execute(
             "UPDATE objects SET label_id = ?, state = ?, author = ?, clicks = ?, corrections = ?"
             " WHERE id = ?",
@@ -294,14 +321,20 @@ class _Merge:
 
     def _copy_content(self, oid: int, target: int) -> None:
         """Masks, prompts and attribute values, with their authors and times (provenance)."""
+        height, width, frames = self._size(target)
         masks = self.pkg.execute(f"SELECT {_MASK_COLS} FROM masks WHERE object_id = ?", (oid,))
+        masks = masks.fetchall()
+        for row in masks:
+            mask_row(row, height, width, frames)
         self.src.executemany(
             f"INSERT INTO masks (object_id, {_MASK_COLS}) VALUES ({', '.join('?' * 17)})",
             ((target, *r) for r in masks),
         )
         prompts = self.pkg.execute(
             f"SELECT {_PROMPT_COLS} FROM prompts WHERE object_id = ?", (oid,)
-        )
+        ).fetchall()
+        for row in prompts:
+            prompt_row(row, frames)
         self.src.executemany(
             f"INSERT INTO prompts (object_id, {_PROMPT_COLS}) VALUES ({', '.join('?' * 11)})",
             ((target, *r) for r in prompts),
@@ -311,12 +344,27 @@ class _Merge:
             " FROM attribute_values WHERE object_id = ?",
             (oid,),
         ).fetchall():
+            spec_id, spec_rec = self._spec(spec)
+            value_row(spec_rec, (start, end, value, author, stamp))
             self.src.execute(
                 "INSERT INTO attribute_values (object_id, spec_id, frame_start, frame_end, value,"
                 " author, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (target, self._spec(spec), start, end, value, author, stamp),
+                (target, spec_id, start, end, value, author, stamp),
             )
         self.touched_objects.add(target)
+
+    def _size(self, object_id: int) -> tuple[int, int, int]:
+        """Height, width and frame count of the source media item an object is on."""
+        (media_id,) = self.src.execute(
+            "SELECT media_id FROM objects WHERE id = ?", (object_id,)
+        ).fetchone()
+        if media_id not in self.sizes:
+            self.sizes[media_id] = tuple(
+                self.src.execute(
+                    "SELECT height, width, frame_count FROM media WHERE id = ?", (media_id,)
+                ).fetchone()
+            )
+        return self.sizes[media_id]
 
     def _set_conflict(self, src_oid: int) -> None:
         self.src.execute("UPDATE objects SET state = 'conflict' WHERE id = ?", (src_oid,))
@@ -352,6 +400,8 @@ class _Merge:
         """Package label id -> source label id, by name; labels new in the package are added."""
         mapping = {}
         for lid, name, color in self.pkg.execute("SELECT id, name, color FROM labels ORDER BY id"):
+            if type(name) is not str:
+                raise TeamPackageError("a label of the package is refused: its name is not text")
             row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
             if row is None:  # checked like a user's input: the package comes from anyone
                 try:
@@ -373,8 +423,9 @@ class _Merge:
             mapping[lid] = row[0]
         return mapping
 
-    def _spec(self, pkg_spec: int) -> int:
-        """The source's attribute for a package attribute (same label and name; added if new)."""
+    def _spec(self, pkg_spec: int) -> tuple[int, object]:
+        """The source's attribute for a package attribute (same label and name; added if new),
+        with the package's spec as checked."""
         if pkg_spec in self.specs:
             return self.specs[pkg_spec]
         cols = (
@@ -383,6 +434,9 @@ class _Merge:
         row = self.pkg.execute(
             f"SELECT label_id, {cols} FROM attribute_specs WHERE id = ?", (pkg_spec,)
         ).fetchone()
+        if row is None or row[0] not in self.labels:
+            raise ValueError("attribute_values: a value of an attribute the package does not have")
+        spec = spec_row(row)
         label = self.labels[row[0]]
         found = self.src.execute(
             "SELECT id FROM attribute_specs WHERE label_id = ? AND name = ?", (label, row[1])
@@ -393,8 +447,8 @@ class _Merge:
                 (label, *row[1:]),
             )
             found = (cur.lastrowid,)
-        self.specs[pkg_spec] = found[0]
-        return found[0]
+        self.specs[pkg_spec] = (found[0], spec)
+        return self.specs[pkg_spec]
 
     def _effort(self) -> None:
         """Active time per media and person: the larger of the two counts (both only grow)."""
@@ -405,6 +459,7 @@ class _Merge:
                 "SELECT author, active_s, events, updated_at FROM effort WHERE media_id = ?",
                 (pkg_media,),
             ).fetchall():
+                effort_row((author, active, events, stamp))
                 self.src.execute(
                     "INSERT INTO effort (media_id, author, active_s, events, updated_at)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (media_id, author) DO UPDATE SET"

@@ -151,7 +151,7 @@ def _text(value, what: str, limit: int = 200) -> str:
 
 
 def _ident(value, what: str) -> int:
-    if type(value) is not int or value < 1:
+    if type(value) is not int or not 1 <= value < 2**62:  # SQLite's integers end at 2**63
         raise ValueError(f"{what} must be a positive whole number")
     return value
 

@@ -1,0 +1,535 @@
+"""A work package comes back from a colleague: its database, manifest and media/ folder may be
+crafted. Each attack here is made the way an attacker would (the package's database edited
+with plain sqlite3, files written by hand), starting from a real split. Each must end in one
+line (a VideoSegError, or a per-item refusal in the report), leave the source project's every
+table and its media/ folder as they were, never write to the package, and finish quickly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from videoseg_desktop.cli.main import main
+from videoseg_desktop.core.errors import VideoSegError
+from videoseg_desktop.core.masks import encode_rle
+from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.store import DB_NAME, Project
+from videoseg_desktop.store.team_merge import merge_package
+from videoseg_desktop.store.team_package import MANIFEST_NAME
+from videoseg_desktop.store.team_split import split_project
+
+H, W = 24, 32
+SECONDS = 10  # every refusal is quick; a hang or a bomb is not
+
+
+def rle(x: int, h: int = H, w: int = W):
+    mask = np.zeros((h, w), bool)
+    mask[4:12, x : x + 6] = True
+    return encode_rle(mask)
+
+
+def png(path: Path, value: int) -> Path:
+    Image.fromarray(np.full((H, W, 3), value, np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def source(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDEOSEG_USER", "lead")
+    project = Project.create(tmp_path / "src", name="Streets")
+    project.import_media([png(tmp_path / f"img{i}.png", i * 40) for i in range(2)])
+    car = project.labels.add("car")
+    for media in project.media.list():
+        obj = project.objects.add(media.id, car.id)
+        project.masks.put(obj.id, 0, rle(2), MaskSource.CLICKED, "tiny", score=0.9)
+    yield project
+    project.close()
+
+
+@pytest.fixture
+def package(source, tmp_path) -> Path:
+    """Alice's package (img0 and its object), with real work in it: a changed mask, a new
+    object with a prompt, an attribute value, a decision and effort, so every table has rows
+    the merge reads."""
+    folder = split_project(source, tmp_path / "out", ["alice", "bob"])[0].folder
+    with Project.open(folder, user="alice") as pkg:
+        car = pkg.labels.get("car").id
+        first = pkg.objects.list(1)[0]
+        pkg.masks.put(first.id, 0, rle(10), MaskSource.EDITED)
+        new = pkg.objects.add(1, car)
+        pkg.masks.put(new.id, 0, rle(20), MaskSource.CLICKED, "tiny", score=0.8)
+        pkg.prompts.add(new.id, 0, "point", (5, 5))
+    return folder
+
+
+def snapshot(project) -> dict:
+    """Every table of the source, and its media/ folder."""
+    conn = project.db.conn
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    tables = {n: conn.execute(f"SELECT * FROM {n} ORDER BY 1, 2").fetchall() for n in names}
+    tables["<files>"] = sorted(str(p.relative_to(project.root)) for p in project.root.rglob("*"))
+    tables["<files>"] = [
+        f for f in tables["<files>"] if not f.startswith(DB_NAME) and not f.endswith(".lock")
+    ]
+    return tables
+
+
+def craft(folder: Path, *statements, params=()) -> None:
+    """Edit the package's database as an attacker would: plain sqlite3, no checks."""
+    conn = sqlite3.connect(folder / DB_NAME)
+    try:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        for statement in statements:
+            conn.execute(statement, params) if params else conn.executescript(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def digest(folder: Path) -> str:
+    return hashlib.sha256((folder / DB_NAME).read_bytes()).hexdigest()
+
+
+def refused(source, folder: Path, match: str | None = None) -> str:
+    """The merge refuses the package with one line and changes nothing in the source."""
+    before = snapshot(source)
+    start = time.perf_counter()
+    with pytest.raises(VideoSegError) as info:
+        merge_package(source, folder)
+    assert time.perf_counter() - start < SECONDS
+    text = str(info.value)
+    assert "\n" not in text.strip() and len(text) < 600
+    if match:
+        assert match in text, text
+    assert snapshot(source) == before
+    assert source.db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return text
+
+
+def merged_or_refused(source, folder: Path) -> None:
+    """Whatever the merge makes of it, the source stays whole and reads back."""
+    before = snapshot(source)
+    start = time.perf_counter()
+    try:
+        merge_package(source, folder)
+    except VideoSegError as exc:
+        assert "\n" not in str(exc).strip()
+        assert snapshot(source) == before
+    assert time.perf_counter() - start < SECONDS
+    assert source.db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    readable(source)
+
+
+def readable(project) -> None:
+    """Every row a merge may have written reads back through the store's own readers."""
+    from videoseg_desktop.core.masks import decode_rle
+
+    project.labels.list()
+    for item in project.media.list():
+        for obj in project.objects.list(item.id):
+            project.prompts.list(obj.id)
+            for mask in project.masks.for_object(obj.id):
+                assert decode_rle(mask.rle).shape == (item.height, item.width)
+                assert 0 <= mask.frame < item.frame_count
+
+
+# -- the manifest -------------------------------------------------------------------------------
+def _manifest(folder: Path) -> dict:
+    return json.loads((folder / MANIFEST_NAME).read_text())
+
+
+def _write_manifest(folder: Path, data) -> None:
+    (folder / MANIFEST_NAME).write_text(json.dumps(data))
+
+
+def test_a_manifest_naming_another_project_is_refused(source, package):
+    data = _manifest(package)
+    data["source"]["id"] = "0" * 32
+    _write_manifest(package, data)
+    refused(source, package, "another project")
+
+
+def test_a_manifest_naming_a_package_never_handed_out_is_refused(source, package):
+    data = _manifest(package)
+    data["package_id"] = "f" * 32
+    _write_manifest(package, data)
+    refused(source, package, "not split from this project")
+
+
+def test_a_manifest_and_database_that_disagree_are_refused(source, package, tmp_path):
+    other = split_project(source, tmp_path / "more", ["carol"])[0].folder
+    (package / MANIFEST_NAME).write_bytes((other / MANIFEST_NAME).read_bytes())
+    refused(source, package, "does not match its manifest")
+
+
+def test_a_manifest_mapping_package_media_onto_media_not_handed_out_is_refused(source, package):
+    """img1 went to bob: a crafted mapping must not let alice's objects land on it."""
+    data = _manifest(package)
+    data["media"][0]["source_id"] = 2
+    _write_manifest(package, data)
+    refused(source, package)
+
+
+def test_a_manifest_too_large_or_too_deep_is_one_line(source, package):
+    path = package / MANIFEST_NAME
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    refused(source, package, "manifest")
+    with open(path, "wb") as f:  # sparse: refused by its size, never read
+        f.truncate(600 * 1024**2)
+    refused(source, package, "manifest")
+    path.write_bytes(b"\xff\xfe{")
+    refused(source, package, "manifest")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"media": [{"package_id": "1", "source_id": 1}]},
+        {"media": [{"package_id": 1, "source_id": 10**30}]},
+        {"media": "x"},
+        {"baseline": {"objects": {"-1": "x"}, "media": {}}},
+        {"baseline": {"objects": {"9" * 5000: "x"}, "media": {}}},
+        {"annotator": "x" * 10_000},
+        {"annotator": ["alice"]},
+        {"version": 2},
+    ],
+)
+def test_manifest_fields_of_the_wrong_kind_are_one_line(source, package, change):
+    data = _manifest(package)
+    data.update(change)
+    _write_manifest(package, data)
+    refused(source, package, "manifest")
+
+
+# -- the database as a file ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b"this is not a database at all" * 100,
+        lambda b: b[: len(b) // 2],
+        lambda b: b[:100],
+        lambda b: b"",
+    ],
+    ids=["not-sqlite", "truncated", "header-only", "empty"],
+)
+def test_a_database_that_is_not_a_project_is_one_line(source, package, damage):
+    db = package / DB_NAME
+    craft(package, "PRAGMA wal_checkpoint(TRUNCATE)")
+    for extra in ("-wal", "-shm"):
+        Path(f"{db}{extra}").unlink(missing_ok=True)
+    db.write_bytes(damage(db.read_bytes()))
+    refused(source, package)
+
+
+@pytest.mark.parametrize("version", [1, 999])
+def test_a_database_of_another_schema_version_is_one_line(source, package, version):
+    craft(package, f"PRAGMA user_version = {version}")
+    refused(source, package)
+
+
+def test_the_package_database_is_never_written_and_its_triggers_never_run(source, package):
+    """Triggers in a crafted package could write into it (or, attached, into the source)."""
+    craft(
+        package,
+        "CREATE TABLE loot (x TEXT);"
+        "CREATE TRIGGER t1 AFTER INSERT ON objects BEGIN INSERT INTO loot VALUES ('o'); END;"
+        "CREATE TRIGGER t2 AFTER UPDATE ON media BEGIN INSERT INTO loot VALUES ('m'); END;"
+        "CREATE TRIGGER t3 AFTER INSERT ON masks BEGIN DELETE FROM masks; END;",
+    )
+    craft(package, "PRAGMA wal_checkpoint(TRUNCATE)")
+    before = digest(package)
+    merged_or_refused(source, package)
+    assert digest(package) == before
+    conn = sqlite3.connect(package / DB_NAME)
+    assert conn.execute("SELECT count(*) FROM loot").fetchone()[0] == 0
+    conn.close()
+    # the source got no trigger, view or table from the package
+    kinds = source.db.conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type IN ('trigger', 'view') OR name = 'loot'"
+    ).fetchone()[0]
+    assert kinds == 0
+
+
+def test_a_view_in_place_of_a_table_is_refused(source, package):
+    """A view named like a table decides what the merge reads: here, objects that never end
+    (a recursive query) would hang the merge, and any view could make rows up."""
+    craft(
+        package,
+        "ALTER TABLE objects RENAME TO objects_real;"
+        "CREATE VIEW objects AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)"
+        " SELECT i AS id, 1 AS media_id, NULL AS label_id, 'x' || i AS name, '' AS created_at,"
+        " 'normal' AS state, NULL AS author, 0 AS clicks, 0 AS corrections FROM n;",
+    )
+    _refused_in_a_process(source, package)
+
+
+def test_a_view_making_huge_values_is_refused(source, package):
+    craft(
+        package,
+        "ALTER TABLE effort RENAME TO effort_real;"
+        "CREATE VIEW effort AS SELECT 1 AS media_id, hex(zeroblob(400000000)) AS author,"
+        " 1.0 AS active_s, 1 AS events, '' AS updated_at;",
+    )
+    _refused_in_a_process(source, package)
+
+
+def _refused_in_a_process(source, package: Path) -> None:
+    """Through the command line in its own process, so a hang fails the test, not the suite."""
+    root = source.root
+    before = snapshot(source)
+    source.close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "videoseg_desktop.cli.main", "merge", str(root), str(package)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the merge hung on a crafted package")
+    assert time.perf_counter() - start < 60
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("videoseg: error:"), done.stderr
+    with Project.open(root) as again:
+        assert snapshot(again) == before
+
+
+# -- rows -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE objects SET state = 'owned'",
+        "UPDATE objects SET clicks = 'many'",
+        "UPDATE objects SET name = x'00ff00' WHERE id = (SELECT max(id) FROM objects)",
+        "UPDATE objects SET created_at = zeroblob(4)",
+        "UPDATE masks SET counts = 'garbage that does not decode'",
+        "UPDATE masks SET counts = x'deadbeef'",
+        "UPDATE masks SET frame = -5",
+        "UPDATE masks SET frame = 9223372036854775807",
+        "UPDATE masks SET height = 48, width = 64",  # runs that decode, to another size
+        "UPDATE masks SET source = 'injected'",
+        "UPDATE masks SET score = 'high'",
+        "UPDATE masks SET area = -1",
+        "UPDATE masks SET author = zeroblob(10)",
+        "UPDATE prompts SET kind = 'lasso'",
+        "UPDATE prompts SET x0 = 'left'",
+        "UPDATE prompts SET frame = -1",
+    ],
+)
+def test_a_row_of_the_wrong_kind_is_refused_before_it_reaches_the_source(
+    source, package, statement
+):
+    craft(package, statement)
+    refused(source, package)
+    readable(source)
+
+
+def test_a_huge_name_or_author_is_refused_or_cut(source, package):
+    craft(
+        package,
+        "UPDATE objects SET name = ?, author = ? WHERE id = (SELECT max(id) FROM objects)",
+        params=("n" * 2_000_000, "a" * 10),
+    )
+    merged_or_refused(source, package)
+    for item in source.media.list():
+        for obj in source.objects.list(item.id):
+            assert len(obj.name) <= 200
+
+
+def test_a_label_name_over_the_limits_is_refused(source, package):
+    craft(package, "INSERT INTO labels (name, color, sort_order) VALUES (?, '#fff', 9)",
+          params=("L" * 10_000,))  # fmt: skip
+    refused(source, package, "label")
+
+
+def test_an_attribute_of_a_label_the_package_does_not_have_is_one_line(source, package):
+    now = "2026-01-01T00:00:00+00:00"
+    craft(
+        package,
+        "INSERT INTO attribute_specs (id, label_id, name, kind, sort_order, created_at)"
+        f" VALUES (50, 999, 'color', 'text', 0, '{now}');"
+        "INSERT INTO attribute_values (object_id, spec_id, value, updated_at)"
+        f" SELECT id, 50, 'red', '{now}' FROM objects;"
+        "INSERT INTO attribute_values (object_id, spec_id, value, updated_at)"
+        f" SELECT id, 777, 'red', '{now}' FROM objects;",
+    )
+    refused(source, package)
+
+
+def test_an_attribute_spec_of_an_unknown_kind_is_one_line(source, package):
+    now = "2026-01-01T00:00:00+00:00"
+    craft(
+        package,
+        "INSERT INTO attribute_specs (id, label_id, name, kind, sort_order, created_at)"
+        f" VALUES (50, 1, 'color', 'text', 0, '{now}');"
+        "INSERT INTO attribute_values (object_id, spec_id, value, updated_at)"
+        f" SELECT id, 50, 'red', '{now}' FROM objects;"
+        "PRAGMA writable_schema = ON;"
+        "UPDATE attribute_specs SET kind = 'code', choices = '[' || zeroblob(10);",
+    )
+    refused(source, package)
+
+
+def test_decisions_with_frames_of_the_wrong_type_are_one_line(source, package):
+    """A decision opposite to one made here compares frames: text against a number."""
+    obj = source.objects.list(1)[0]
+    source.db.conn.execute(
+        "INSERT INTO review_decisions (media_id, object_id, object_name, frame_start,"
+        " frame_end, decision, masks, author, created_at) VALUES (1, ?, ?, 0, 3, 'reject', 1,"
+        " 'lead', '2026-01-01')",
+        (obj.id, obj.name),
+    )
+    craft(
+        package,
+        "INSERT INTO review_decisions (media_id, object_id, object_name, frame_start, frame_end,"
+        " decision, masks, author, created_at) SELECT 1, id, name, 'zero', x'00', 'accept',"
+        " 'all', 'mallory', 'now' FROM objects",
+    )
+    refused(source, package)
+
+
+def test_effort_of_the_wrong_type_is_refused(source, package):
+    craft(
+        package,
+        "INSERT OR REPLACE INTO effort (media_id, author, active_s, events, updated_at)"
+        " VALUES (1, 'alice', 'forever', -3, 'x')",
+    )
+    refused(source, package)
+
+
+def test_duplicate_ids_and_missing_constraints_do_not_harm_the_source(source, package):
+    """A table rebuilt without its keys: two objects with one id, two labels with one name."""
+    craft(
+        package,
+        "CREATE TABLE o2 AS SELECT * FROM objects; DROP TABLE objects;"
+        "ALTER TABLE o2 RENAME TO objects;"
+        "INSERT INTO objects SELECT * FROM objects;"
+        "CREATE TABLE l2 AS SELECT * FROM labels; DROP TABLE labels;"
+        "ALTER TABLE l2 RENAME TO labels; INSERT INTO labels SELECT * FROM labels;",
+    )
+    merged_or_refused(source, package)
+
+
+# -- media files ----------------------------------------------------------------------------------
+def _media_row(folder: Path, path: str, size: int, sha: str = "f" * 64, linked: int = 0) -> None:
+    craft(
+        folder,
+        "INSERT INTO media (kind, path, original_name, byte_size, sha256, width, height,"
+        " frame_count, imported_at, linked) VALUES ('image', ?, 'evil.png', ?, ?, 32, 24, 1,"
+        " '2026-01-01', ?)",
+        params=(path, size, sha, linked),
+    )
+
+
+@pytest.fixture
+def secret(tmp_path) -> Path:
+    path = tmp_path / "secret" / "key.png"
+    path.parent.mkdir()
+    return png(path, 7)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["media/../../secret/key.png", "{secret}", "media\\..\\..\\secret\\key.png", "C:/key.png",
+     "media/./key.png", "media", "media/"],
+)  # fmt: skip
+def test_a_media_row_whose_path_leaves_the_package_is_refused_per_item(
+    source, package, secret, path
+):
+    _media_row(package, path.format(secret=secret), secret.stat().st_size)
+    _one_media_refused(source, package)
+
+
+def test_a_linked_media_row_is_refused_per_item(source, package, secret):
+    _media_row(package, str(secret), secret.stat().st_size, linked=1)
+    _one_media_refused(source, package)
+
+
+def test_a_symbolic_link_out_of_media_is_refused_per_item(source, package, secret):
+    (package / "media" / "key.png").symlink_to(secret)
+    _media_row(package, "media/key.png", secret.stat().st_size)
+    _one_media_refused(source, package)
+
+
+def test_a_symbolic_link_to_a_device_is_refused_per_item(source, package):
+    (package / "media" / "dev.png").symlink_to("/dev/zero")
+    _media_row(package, "media/dev.png", 0)
+    _one_media_refused(source, package)
+
+
+def test_a_fifo_in_media_does_not_hang_the_merge(source, package):
+    os.mkfifo(package / "media" / "pipe.png")
+    _media_row(package, "media/pipe.png", 0)
+    _one_media_refused(source, package)
+
+
+def test_a_media_folder_that_is_a_link_is_refused_per_item(source, package, secret):
+    (package / "media").rename(package / "media-real")
+    (package / "media").symlink_to(secret.parent, target_is_directory=True)
+    _media_row(package, "media/key.png", secret.stat().st_size)
+    _one_media_refused(source, package)
+
+
+def test_a_decompression_bomb_is_refused_per_item(source, package):
+    path = package / "media" / "bomb.png"
+    png(path, 0)  # then its header claims 60,000 x 60,000 pixels (3.6 gigapixels)
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", 60_000, 60_000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    _media_row(package, "media/bomb.png", path.stat().st_size)
+    _one_media_refused(source, package)
+
+
+def _one_media_refused(source, package: Path) -> None:
+    files = sorted(p.name for p in source.media_dir.iterdir())
+    start = time.perf_counter()
+    report = merge_package(source, package)
+    assert time.perf_counter() - start < SECONDS
+    assert len(report.media_refused) == 1 and report.media_added == 0, report.media_refused
+    assert "\n" not in report.media_refused[0]
+    assert sorted(p.name for p in source.media_dir.iterdir()) == files
+    assert source.media.count() == 2
+    readable(source)
+
+
+# -- the command line -----------------------------------------------------------------------------
+def test_the_command_line_reports_one_line_and_merges_the_other_packages(
+    source, package, tmp_path, capsys
+):
+    bob = package.parent / "Streets-bob"
+    craft(package, "UPDATE objects SET state = 'x'")
+    with Project.open(bob, user="bob") as pkg:
+        pkg.masks.put(pkg.objects.list(2)[0].id, 0, rle(12), MaskSource.EDITED)
+    root = source.root
+    source.close()
+    code = main(["merge", str(root), str(package), str(bob)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and err.startswith("videoseg: error:"), err
+    assert "bob" in out  # the good package merged all the same
+    with Project.open(root) as again:
+        assert again.masks.get(again.objects.list(2)[0].id, 0).author == "bob"
