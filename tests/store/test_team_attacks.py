@@ -220,6 +220,16 @@ def test_manifest_fields_of_the_wrong_kind_are_one_line(source, package, change)
     refused(source, package, "manifest")
 
 
+@pytest.mark.parametrize("field", ["annotator", "package_id", "created_at"])
+def test_manifest_text_with_control_characters_is_refused(source, package, field, capsys):
+    """The annotator names conflict copies and every report line: a newline or a terminal
+    escape would forge lines of the report, or put them into object names."""
+    data = _manifest(package)
+    data[field] = "ali\nce\x1b[2J"
+    _write_manifest(package, data)
+    refused(source, package, "manifest")
+
+
 # -- the database as a file ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "damage",
@@ -337,6 +347,8 @@ def _refused_in_a_process(source, package: Path) -> None:
         "UPDATE prompts SET kind = 'lasso'",
         "UPDATE prompts SET x0 = 'left'",
         "UPDATE prompts SET frame = -1",
+        "INSERT INTO review_decisions (media_id, object_name, decision, masks, created_at)"
+        " VALUES (1, 'car 1' || char(10) || 'forged', 'accept', 0, 'now')",
     ],
 )
 def test_a_row_of_the_wrong_kind_is_refused_before_it_reaches_the_source(

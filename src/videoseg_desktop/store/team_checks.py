@@ -175,7 +175,9 @@ def decision_row(row) -> None:
     """A row of ``team_decisions._COLS``."""
     oid, name, start, end, decision, comment, source, author_of, masks, author, stamp = row
     _opt_int(oid, "review_decisions: an object id")
-    _opt_text(name, "review_decisions: an object name", 2 * MAX_LABEL_LENGTH)
+    name = _opt_text(name, "review_decisions: an object name", 2 * MAX_LABEL_LENGTH)
+    if name is not None and not name.isprintable():  # it is shown as a conflict's item
+        raise ValueError("review_decisions: an object name is not printable")
     _opt_int(start, "review_decisions: a frame", 0, MAX_FRAME)
     _opt_int(end, "review_decisions: a frame", 0, MAX_FRAME)
     _text(decision, "review_decisions: a decision", 20)

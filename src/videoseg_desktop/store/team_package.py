@@ -145,8 +145,11 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 def _text(value, what: str, limit: int = 200) -> str:
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise ValueError(f"{what} must be text, not empty, at most {plural(limit, 'character')}")
+    # printable: the annotator names conflict copies and report lines (a newline would forge one)
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        raise ValueError(
+            f"{what} must be printable text, not empty, at most {plural(limit, 'character')}"
+        )
     return value
 
 
