@@ -545,3 +545,17 @@ def test_the_command_line_reports_one_line_and_merges_the_other_packages(
     assert "bob" in out  # the good package merged all the same
     with Project.open(root) as again:
         assert again.masks.get(again.objects.list(2)[0].id, 0).author == "bob"
+
+
+def test_many_new_objects_merge_in_bounded_time(source, package):
+    """Names are made free per media item: that must not read every name per object."""
+    craft(
+        package,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
+        " INSERT INTO objects (media_id, label_id, name, created_at, state, clicks, corrections)"
+        " SELECT 1, 1, 'crowd ' || i, '2026-01-01', 'normal', 0, 0 FROM n;",
+    )
+    start = time.perf_counter()
+    report = merge_package(source, package)
+    assert report.added == 20_001
+    assert time.perf_counter() - start < 20

@@ -139,6 +139,7 @@ class _Merge:
         self.labels = self._map_labels()
         self.specs: dict[int, tuple[int, object]] = {}
         self.sizes: dict[int, tuple[int, int, int]] = {}
+        self.names: dict[int, set[str]] = {}  # object names taken per media item (read once)
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -316,8 +317,11 @@ class _Merge:
         for table in ("masks", "prompts", "attribute_values"):
             self.src.execute(f"DELETE FROM {table} WHERE object_id = ?", (src_oid,))
         self._copy_content(oid, src_oid)
-        row = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (src_oid,))
-        self.touched_media.add(row.fetchone()[0])
+        media_id, now = self.src.execute(
+            "SELECT media_id, name FROM objects WHERE id = ?", (src_oid,)
+        ).fetchone()
+        self.names.get(media_id, set()).add(now)  # (its old name stays taken: harmless)
+        self.touched_media.add(media_id)
 
     def _copy_content(self, oid: int, target: int) -> None:
         """Masks, prompts and attribute values, with their authors and times (provenance)."""
@@ -386,14 +390,19 @@ class _Merge:
 
     def _free_name(self, media_id: int, name: str) -> str:
         name = name[:MAX_LABEL_LENGTH]
-        taken = {
-            r[0]
-            for r in self.src.execute("SELECT name FROM objects WHERE media_id = ?", (media_id,))
-        }
+        if media_id not in self.names:  # once per media item: a package may add 100,000 objects
+            self.names[media_id] = {
+                r[0]
+                for r in self.src.execute(
+                    "SELECT name FROM objects WHERE media_id = ?", (media_id,)
+                )
+            }
+        taken = self.names[media_id]
         candidate, n = name, 2
         while candidate in taken:
             suffix = f" {n}"
             candidate, n = name[: MAX_LABEL_LENGTH - len(suffix)] + suffix, n + 1
+        taken.add(candidate)
         return candidate
 
     def _map_labels(self) -> dict[int, int]:
