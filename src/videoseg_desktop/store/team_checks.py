@@ -71,6 +71,15 @@ def _number(value, what: str) -> float:
     return value
 
 
+def _json(value, what: str):
+    try:  # '[' * 5000 is valid text and a RecursionError for json
+        return json.loads(_text(value, what, 100_000))
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
+    except ValueError:
+        raise ValueError(f"{what} is not JSON") from None
+
+
 def _enum(value, enum, what: str) -> str:
     if type(value) is not str or value not in {e.value for e in enum}:
         raise ValueError(f"{what} {str(value)[:20]!r} is unknown")
@@ -145,7 +154,7 @@ def spec_row(row) -> AttributeSpec:
     """(label_id, name, kind, choices, min, max, per_frame, sort_order, author, created_at)"""
     _, name, kind, choices, low, high, per_frame, order, author, stamp = row
     try:
-        listed = json.loads(_text(choices, "attribute_specs: choices", 100_000)) if choices else ()
+        listed = _json(choices, "attribute_specs: choices") if choices else ()
         if not isinstance(listed, (list, tuple)):
             raise ValueError("attribute_specs: choices are not a list")
         name, kind, listed, low, high = check_spec(name, kind, listed, low, high)
@@ -164,7 +173,7 @@ def value_row(spec: AttributeSpec, row) -> None:
     _opt_int(start, "attribute_values: a frame", 0, MAX_FRAME)
     _opt_int(end, "attribute_values: a frame", 0, MAX_FRAME)
     try:
-        check_value(spec, json.loads(_text(value, "attribute_values: a value", 100_000)))
+        check_value(spec, _json(value, "attribute_values: a value"))
     except VideoSegError as exc:
         raise ValueError(f"attribute_values: {exc}") from None
     _opt_text(author, "attribute_values: an author")
