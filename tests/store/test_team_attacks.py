@@ -559,3 +559,21 @@ def test_many_new_objects_merge_in_bounded_time(source, package):
     report = merge_package(source, package)
     assert report.added == 20_001
     assert time.perf_counter() - start < 20
+
+
+def test_many_new_labels_merge_in_bounded_time(source, package):
+    craft(
+        package,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
+        " INSERT INTO labels (name, color, sort_order) SELECT 'label ' || i, 'x', i FROM n;",
+    )
+    start = time.perf_counter()
+    merge_package(source, package)
+    assert time.perf_counter() - start < 20
+    assert len(source.labels.list()) == 20_001
+
+
+def test_a_label_named_like_one_of_ours_with_spaces_maps_to_ours(source, package):
+    craft(package, "UPDATE labels SET name = '  car '")
+    report = merge_package(source, package)
+    assert report.changed and [lb.name for lb in source.labels.list()] == ["car"]

@@ -408,25 +408,28 @@ class _Merge:
     def _map_labels(self) -> dict[int, int]:
         """Package label id -> source label id, by name; labels new in the package are added."""
         mapping = {}
+        count, top = self.src.execute(
+            "SELECT count(*), coalesce(max(sort_order), -1) FROM labels"
+        ).fetchone()  # once: a package may hold 20,000 labels
         for lid, name, color in self.pkg.execute("SELECT id, name, color FROM labels ORDER BY id"):
             if type(name) is not str:
                 raise TeamPackageError("a label of the package is refused: its name is not text")
             row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
             if row is None:  # checked like a user's input: the package comes from anyone
                 try:
-                    name = check_name(str(name))
+                    name = check_name(name)
                 except VideoSegError as exc:
                     raise TeamPackageError(f"a label of the package is refused: {exc}") from None
-                count, top = self.src.execute(
-                    "SELECT count(*), coalesce(max(sort_order), -1) FROM labels"
-                ).fetchone()
+                row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
+            if row is None:  # (the name as checked, without its surrounding spaces)
                 try:
                     color = check_color(str(color))
                 except VideoSegError:
                     color = PALETTE[count % len(PALETTE)]
+                top, count = top + 1, count + 1
                 cur = self.src.execute(
                     "INSERT INTO labels (name, color, sort_order) VALUES (?, ?, ?)",
-                    (name, color, top + 1),
+                    (name, color, top),
                 )
                 row = (cur.lastrowid,)
             mapping[lid] = row[0]
