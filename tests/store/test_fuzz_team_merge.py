@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -149,6 +149,7 @@ def test_fuzz_crafted_package_rows(template, tmp_path_factory, edits):
             assert "\n" not in str(exc).strip()
             assert snapshot(source) == before
             merged = False
+        event("merged" if merged else "refused")
         assert time.perf_counter() - start < SECONDS
         conn = source.db.conn
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
