@@ -577,3 +577,12 @@ def test_a_label_named_like_one_of_ours_with_spaces_maps_to_ours(source, package
     craft(package, "UPDATE labels SET name = '  car '")
     report = merge_package(source, package)
     assert report.changed and [lb.name for lb in source.labels.list()] == ["car"]
+
+
+@pytest.mark.parametrize("value", ["{}", "[]", '""', "0.5"])
+def test_a_manifest_dense_with_values_is_refused_before_it_is_parsed(source, package, value):
+    """4 MB of '{},' would be 90 MB of dicts (128 MiB of it, 3 GB): refused by its text."""
+    data = _manifest(package)
+    text = json.dumps(data)[:-1] + ', "x": [' + ",".join([value] * 1_000_000) + "]}"
+    (package / MANIFEST_NAME).write_text(text)
+    refused(source, package, "far more values")

@@ -23,7 +23,7 @@ from videoseg_desktop.core.text import plural
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
 MANIFEST_VERSION = 1
-MAX_MANIFEST_BYTES = 512 * 1024**2  # a baseline of millions of objects stays far below
+MAX_MANIFEST_BYTES = 128 * 1024**2  # 200,000 media and 1,000,000 objects: 86 MB
 PROJECT_ID_KEY = "team.project_id"  # this project's own id (a package gets its own, too)
 PACKAGE_KEYS = ("team.package_id", "team.source_id", "team.annotator")
 
@@ -132,8 +132,12 @@ def read_manifest(folder: Path) -> Manifest:
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             raise ValueError("the file is too large")
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return _parse(data)
+        with open(path, "rb") as f:  # bounded again: a size of 0 proves nothing for some files
+            text = f.read(MAX_MANIFEST_BYTES + 1).decode("utf-8")
+        if len(text) > MAX_MANIFEST_BYTES:
+            raise ValueError("the file is too large")
+        _sparse_enough(text)
+        return _parse(json.loads(text))
     except (OSError, UnicodeDecodeError, RecursionError) as exc:
         raise TeamPackageError(f"cannot read the manifest of {folder}: {exc}") from None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -142,6 +146,19 @@ def read_manifest(folder: Path) -> Manifest:
             f"{folder} is not a usable work package: its manifest is damaged ({why}); "
             "nothing was merged"
         ) from None
+
+
+def _sparse_enough(text: str) -> None:
+    """Python's objects for JSON's values weigh up to 20 times their text ('{},' is a 64-byte
+    dict): a manifest as written holds at most one container per 75 characters, a quote per
+    9 and a comma per 40, so a text far denser than that is refused before it is parsed."""
+    n = len(text) + 1024
+    if (
+        text.count("{") + text.count("[") > n // 32
+        or text.count('"') > n // 6
+        or text.count(",") > n // 16
+    ):
+        raise ValueError("it holds far more values than a manifest has")
 
 
 def _text(value, what: str, limit: int = 200) -> str:
