@@ -344,6 +344,8 @@ def _refused_in_a_process(source, package: Path) -> None:
         "UPDATE masks SET score = 'high'",
         "UPDATE masks SET area = -1",
         "UPDATE masks SET author = zeroblob(10)",
+        "UPDATE masks SET author = hex(zeroblob(5000000))",
+        "UPDATE objects SET name = 'car' || char(27) || '[2J' WHERE id = (SELECT max(id) FROM objects)",
         "UPDATE prompts SET kind = 'lasso'",
         "UPDATE prompts SET x0 = 'left'",
         "UPDATE prompts SET frame = -1",
@@ -586,3 +588,15 @@ def test_a_manifest_dense_with_values_is_refused_before_it_is_parsed(source, pac
     text = json.dumps(data)[:-1] + ', "x": [' + ",".join([value] * 1_000_000) + "]}"
     (package / MANIFEST_NAME).write_text(text)
     refused(source, package, "far more values")
+
+
+def test_an_object_named_after_a_label_of_the_longest_name_merges(source, package):
+    """The control for the name checks: what the app itself writes is never refused."""
+    with Project.open(package, user="alice") as pkg:
+        label = pkg.labels.add("L" * 100)
+        made = pkg.objects.add(1, label.id)
+        assert len(made.name) == 102
+        pkg.masks.put(made.id, 0, rle(3), MaskSource.CLICKED, "tiny")
+    report = merge_package(source, package)
+    assert report.added == 2
+    readable(source)

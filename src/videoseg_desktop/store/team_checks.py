@@ -99,12 +99,10 @@ def object_row(row) -> None:
     """(label_id, name, created_at, state, author, clicks, corrections)"""
     label_id, name, created, state, author, clicks, corrections = row
     _opt_int(label_id, "objects: a label id")
-    if type(name) is not str:
-        raise ValueError("objects: a name is not text")
-    try:
-        check_name(name, "object")
-    except VideoSegError as exc:
-        raise ValueError(f"objects: {exc}") from None
+    # the app names objects "<label> <n>" (a 100-character label makes a longer name)
+    _text(name, "objects: a name", 2 * MAX_LABEL_LENGTH)
+    if not name.strip() or not name.isprintable() or any("\ud800" <= c <= "\udfff" for c in name):
+        raise ValueError("objects: a name is empty or not printable")
     _text(created, "objects: a time", MAX_STAMP)
     _enum(state, ObjectState, "objects: the state")
     _opt_text(author, "objects: an author")
