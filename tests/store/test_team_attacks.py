@@ -600,3 +600,17 @@ def test_an_object_named_after_a_label_of_the_longest_name_merges(source, packag
     report = merge_package(source, package)
     assert report.added == 2
     readable(source)
+
+
+def test_an_attribute_value_is_checked_against_the_projects_attribute(source, package):
+    """The package made 'color' a number; here it is text: 3 is not written under it."""
+    source.attributes.add_spec(source.labels.get("car").id, "color", "text")
+    now = "2026-01-01T00:00:00+00:00"
+    craft(
+        package,
+        "INSERT INTO attribute_specs (id, label_id, name, kind, sort_order, created_at)"
+        f" VALUES (50, 1, 'color', 'number', 0, '{now}');"
+        "INSERT INTO attribute_values (object_id, spec_id, value, updated_at)"
+        f" SELECT max(id), 50, '3', '{now}' FROM objects;",
+    )
+    refused(source, package, "color")

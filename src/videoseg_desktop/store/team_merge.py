@@ -13,6 +13,7 @@ since and writes nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
@@ -451,13 +452,18 @@ class _Merge:
         spec = spec_row(row)
         label = self.labels[row[0]]
         found = self.src.execute(
-            "SELECT id FROM attribute_specs WHERE label_id = ? AND name = ?", (label, row[1])
+            f"SELECT id, label_id, {cols} FROM attribute_specs WHERE label_id = ? AND name = ?",
+            (label, spec.name),
         ).fetchone()
-        if found is None:
+        if found is not None:  # values are checked against ours (another kind or choices there)
+            spec = spec_row(found[1:])
+        else:
+            choices = json.dumps(list(spec.choices)) if spec.choices else None
             cur = self.src.execute(
                 f"INSERT INTO attribute_specs (label_id, {cols}) VALUES ({', '.join('?' * 10)})",
-                (label, *row[1:]),
-            )
+                (label, spec.name, spec.kind.value, choices, spec.min_value, spec.max_value,
+                 *row[6:]),
+            )  # fmt: skip
             found = (cur.lastrowid,)
         self.specs[pkg_spec] = (found[0], spec)
         return self.specs[pkg_spec]
