@@ -602,6 +602,19 @@ def test_an_object_named_after_a_label_of_the_longest_name_merges(source, packag
     readable(source)
 
 
+@pytest.mark.parametrize("frames", ["NULL, 5", "5, 2", "-1, 3", "0, 9223372036854775807"])
+def test_attribute_frames_that_do_not_fit_are_refused(source, package, frames):
+    now = "2026-01-01T00:00:00+00:00"
+    craft(
+        package,
+        "INSERT INTO attribute_specs (id, label_id, name, kind, per_frame, sort_order,"
+        f" created_at) VALUES (50, 1, 'occluded', 'bool', 1, 0, '{now}');"
+        "INSERT INTO attribute_values (object_id, spec_id, frame_start, frame_end, value,"
+        f" updated_at) SELECT max(id), 50, {frames}, 'true', '{now}' FROM objects;",
+    )
+    refused(source, package, "frame")
+
+
 def test_an_attribute_value_is_checked_against_the_projects_attribute(source, package):
     """The package made 'color' a number; here it is text: 3 is not written under it."""
     source.attributes.add_spec(source.labels.get("car").id, "color", "text")

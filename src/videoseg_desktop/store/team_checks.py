@@ -170,6 +170,10 @@ def value_row(spec: AttributeSpec, row) -> None:
     start, end, value, author, stamp = row
     _opt_int(start, "attribute_values: a frame", 0, MAX_FRAME)
     _opt_int(end, "attribute_values: a frame", 0, MAX_FRAME)
+    if spec.per_frame != (start is not None) or (start is None) != (end is None):
+        raise ValueError(f"attribute_values: frames do not fit attribute {spec.name!r}")
+    if start is not None and start > end:
+        raise ValueError("attribute_values: frames end before they start")
     try:
         check_value(spec, _json(value, "attribute_values: a value"))
     except VideoSegError as exc:
