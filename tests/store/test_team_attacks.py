@@ -627,3 +627,14 @@ def test_an_attribute_value_is_checked_against_the_projects_attribute(source, pa
         f" SELECT max(id), 50, '3', '{now}' FROM objects;",
     )
     refused(source, package, "color")
+
+
+def test_files_copied_in_are_removed_when_the_package_is_refused(source, package, tmp_path):
+    """The new image is imported (copied into media/) before its object's crafted mask is
+    read: the refusal must take the copy and anything made for it away again."""
+    with Project.open(package, user="alice") as pkg:
+        item = pkg.import_media([png(tmp_path / "alley.png", 222)]).added[0]
+        obj = pkg.objects.add(item.id, pkg.labels.get("car").id)
+        pkg.masks.put(obj.id, 0, rle(3), MaskSource.CLICKED, "tiny")
+    craft(package, f"UPDATE masks SET counts = 'broken' WHERE object_id = {obj.id}")
+    refused(source, package, "masks")
