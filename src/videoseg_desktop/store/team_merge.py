@@ -315,22 +315,30 @@ class _Merge:
         )
         with suppress(sqlite3.IntegrityError):  # a name taken meanwhile stays the source's
             self.src.execute("UPDATE objects SET name = ? WHERE id = ?", (name, src_oid))
+        height, width, _ = self._size(src_oid)
+        known = frozenset(
+            counts
+            for (counts,) in self.src.execute(
+                "SELECT counts FROM masks WHERE object_id = ? AND height = ? AND width = ?",
+                (src_oid, height, width),
+            )
+        )  # the project's own masks of the object: not decoded again when they come back
         for table in ("masks", "prompts", "attribute_values"):
             self.src.execute(f"DELETE FROM {table} WHERE object_id = ?", (src_oid,))
-        self._copy_content(oid, src_oid)
+        self._copy_content(oid, src_oid, known)
         media_id, now = self.src.execute(
             "SELECT media_id, name FROM objects WHERE id = ?", (src_oid,)
         ).fetchone()
         self.names.get(media_id, set()).add(now)  # (its old name stays taken: harmless)
         self.touched_media.add(media_id)
 
-    def _copy_content(self, oid: int, target: int) -> None:
+    def _copy_content(self, oid: int, target: int, known: frozenset = frozenset()) -> None:
         """Masks, prompts and attribute values, with their authors and times (provenance)."""
         height, width, frames = self._size(target)
         masks = self.pkg.execute(f"SELECT {_MASK_COLS} FROM masks WHERE object_id = ?", (oid,))
         masks = masks.fetchall()
         for row in masks:
-            mask_row(row, height, width, frames)
+            mask_row(row, height, width, frames, known)
         self.src.executemany(
             f"INSERT INTO masks (object_id, {_MASK_COLS}) VALUES ({', '.join('?' * 17)})",
             ((target, *r) for r in masks),
