@@ -638,3 +638,15 @@ def test_files_copied_in_are_removed_when_the_package_is_refused(source, package
         pkg.masks.put(obj.id, 0, rle(3), MaskSource.CLICKED, "tiny")
     craft(package, f"UPDATE masks SET counts = 'broken' WHERE object_id = {obj.id}")
     refused(source, package, "masks")
+
+
+def test_a_media_item_deleted_in_the_package_does_not_break_the_merge(source, package):
+    """An annotator may remove an item handed out: its objects count as deleted there, the
+    item itself stays here."""
+    craft(package, "PRAGMA foreign_keys = ON; DELETE FROM media WHERE id = 1")
+    before = {o.name for o in source.objects.list(1)}
+    report = merge_package(source, package)
+    assert source.media.get(1) is not None
+    assert {o.name for o in source.objects.list(1)} == before  # nothing of the lead's lost
+    assert not report.conflicts, report.conflicts
+    readable(source)

@@ -162,10 +162,15 @@ class _Merge:
             self.media.refused,
         )
         seen: set[int] = set()
+        present = {row[0] for row in self.pkg.execute("SELECT id FROM media")}
+        kept: set[int] = set()  # handed out, removed in the package: the work here stays
         for pkg_media, src_media in sorted(self.media_map.items()):
             name = self._media_name(src_media)
             if name is None:
                 self.report.skipped_media += 1
+                continue
+            if pkg_media not in present:
+                kept.add(src_media)
                 continue
             for (oid,) in self.pkg.execute(
                 "SELECT id FROM objects WHERE media_id = ? ORDER BY id", (pkg_media,)
@@ -175,7 +180,9 @@ class _Merge:
             self._status(pkg_media, src_media, name)
         for (kind, oid), (src_oid, base_p, _) in list(self.items.items()):
             if kind == "object" and oid not in seen and base_p is not None:
-                self._deleted(oid, src_oid)
+                here = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (src_oid,))
+                if (here.fetchone() or (None,))[0] not in kept:
+                    self._deleted(oid, src_oid)
         objects = {p: s for (kind, p), (s, _, _) in self.items.items() if kind == "object"}
         r.decisions = merge_decisions(
             self.src, self.pkg, self.media_map, objects, self._decision_conflict
