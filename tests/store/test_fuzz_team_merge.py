@@ -90,7 +90,9 @@ COLUMNS = {
     "attribute_values": ["value", "frame_start", "spec_id", "object_id", "author"],
     "settings": ["value"],
 }  # fmt: skip
+DELETE = "<delete the row>"  # rows removed (an item deleted in the package, or a dangling key)
 hostile = st.one_of(
+    st.just(DELETE),
     st.none(),
     st.integers(-(2**63), 2**63 - 1),
     st.sampled_from([0, 1, 2, 3, -1, 10**6]),
@@ -120,6 +122,7 @@ def _copy(template: tuple[Path, Path], base: Path) -> tuple[Path, Path]:
     )
 )
 @example(edits=[("masks", 0, 0, -1)])
+@example(edits=[("media", 0, 0, DELETE)])  # a TypeError out of the merge (found by hand)
 @example(edits=[("review_decisions", 2, 0, "zero")])
 @example(edits=[("attribute_values", 2, 0, 99)])
 @example(edits=[("attribute_specs", 20, 0, "[" * 5000)])  # RecursionError (found by the fuzz)
@@ -135,7 +138,10 @@ def test_fuzz_crafted_package_rows(template, tmp_path_factory, edits):
             where = f"rowid = (SELECT rowid FROM {table} ORDER BY rowid LIMIT 1 OFFSET {row_pick})"
             cast = "CAST(? AS TEXT)" if isinstance(value, bytes) and row_pick % 2 else "?"
             with contextlib.suppress(sqlite3.Error):  # a key of the schema refuses it
-                conn.execute(f"UPDATE {table} SET {column} = {cast} WHERE {where}", (value,))
+                if value == DELETE:
+                    conn.execute(f"DELETE FROM {table} WHERE {where}")
+                else:
+                    conn.execute(f"UPDATE {table} SET {column} = {cast} WHERE {where}", (value,))
         conn.commit()
     finally:
         conn.close()
