@@ -179,3 +179,51 @@ def test_the_untouched_package_merges_every_kind_of_row(template, tmp_path_facto
         assert source.media.get(2).status == MediaStatus.DONE
         readable(source)
     assert check_project(root, hashes=False).ok
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+        st.sampled_from(["1", "-1", "9" * 30, "\n", "alice", "videoseg-team-package"]),
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+MANIFEST_PATHS = [
+    ("format",), ("version",), ("package_id",), ("annotator",), ("created_at",), ("source",),
+    ("source", "id"), ("source", "name"), ("media",), ("media", 0), ("media", 0, "package_id"),
+    ("media", 0, "source_id"), ("media", 0, "sha256"), ("baseline",), ("baseline", "objects"),
+    ("baseline", "media"), ("baseline", "objects", "1"),
+]  # fmt: skip
+
+
+@given(
+    edits=st.lists(st.tuples(st.sampled_from(MANIFEST_PATHS), json_values), min_size=1, max_size=3)
+)
+def test_fuzz_manifest_fields(template, tmp_path_factory, edits):
+    import json
+
+    from videoseg_desktop.store.team_package import MANIFEST_NAME
+
+    root, package = _copy(template, tmp_path_factory.getbasetemp())
+    path = package / MANIFEST_NAME
+    data = json.loads(path.read_text())
+    for keys, value in edits:
+        node = data
+        with contextlib.suppress(LookupError, TypeError):
+            for key in keys[:-1]:
+                node = node[key]
+            node[keys[-1]] = value
+    path.write_text(json.dumps(data))
+    with Project.open(root, user="lead") as source:
+        before = snapshot(source)
+        try:
+            merge_package(source, package)
+        except VideoSegError as exc:
+            assert "\n" not in str(exc).strip()
+            assert snapshot(source) == before
+        assert source.db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
