@@ -650,3 +650,23 @@ def test_a_media_item_deleted_in_the_package_does_not_break_the_merge(source, pa
     assert {o.name for o in source.objects.list(1)} == before  # nothing of the lead's lost
     assert not report.conflicts, report.conflicts
     readable(source)
+
+
+def test_many_decisions_merge_in_bounded_time(source, package):
+    """Each decision of the package is compared with the project's since the split: by
+    object and kind, not with every one of them."""
+    source.db.conn.executemany(
+        "INSERT INTO review_decisions (media_id, object_name, frame_start, frame_end, decision,"
+        " masks, author, created_at) VALUES (1, ?, 0, 0, 'reject', 1, 'lead', '2026-01-01')",
+        [(f"other {i}",) for i in range(10_000)],
+    )
+    craft(
+        package,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
+        " INSERT INTO review_decisions (media_id, object_name, frame_start, frame_end, decision,"
+        " masks, author, created_at) SELECT 1, 'thing ' || i, 0, 0, 'accept', 1, 'alice',"
+        " '2026-01-02' FROM n;",
+    )
+    start = time.perf_counter()
+    assert merge_package(source, package).decisions == 20_000
+    assert time.perf_counter() - start < 5

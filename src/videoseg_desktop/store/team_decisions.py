@@ -72,7 +72,10 @@ def merge_decisions(
         ).fetchall()
         here = {_key(r) for r in ours}
         from_package = {_key(r) for r in theirs}
-        since = [r for r in ours if _key(r) not in from_package]  # made here, not in the package
+        since: dict[tuple, list] = {}  # made here, not in the package: by decision and object
+        for r in ours:
+            if _key(r) not in from_package:
+                since.setdefault((r[4], r[1]), []).append(r)
         for row in theirs:
             if row[4] not in _OPPOSITE or _key(row) in here:  # (a crafted decision: left out)
                 continue
@@ -84,11 +87,7 @@ def merge_decisions(
             )
             here.add(_key(row))
             added += 1
-            against = [
-                r
-                for r in since
-                if r[4] == _OPPOSITE[row[4]] and r[1] == row[1] and _overlap(r, row)
-            ]
+            against = [r for r in since.get((_OPPOSITE[row[4]], row[1]), ()) if _overlap(r, row)]
             if against:
                 other = against[-1]
                 why = (
