@@ -670,3 +670,17 @@ def test_many_decisions_merge_in_bounded_time(source, package):
     start = time.perf_counter()
     assert merge_package(source, package).decisions == 20_000
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize(
+    "rebuild",
+    [
+        "CREATE TABLE m2 AS SELECT * FROM masks; DROP TABLE masks; ALTER TABLE m2 RENAME TO masks;",
+        "DROP INDEX objects_by_media;",
+        "CREATE INDEX extra ON objects(name);",
+    ],
+)
+def test_tables_rebuilt_without_their_keys_or_indexes_are_refused(source, package, rebuild):
+    """Without keys or indexes every lookup of the merge is a scan: refused, not slow."""
+    craft(package, rebuild)
+    refused(source, package, "tables differ")

@@ -45,6 +45,21 @@ def check_schema(pkg) -> None:
                 raise ValueError(f"its table {table} has a computed column ({column[1]!s:.40})")
 
 
+def same_schema(pkg, src) -> None:
+    """ValueError unless the package's tables and indexes are the project's own, as SQL: a
+    package is a copy of this project at the same schema version. A table rebuilt without its
+    keys or indexes turns every lookup of the merge into a scan (quadratic time)."""
+    query = (
+        "SELECT type, name, tbl_name, sql FROM sqlite_master"
+        " WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+    )
+    theirs, ours = pkg.execute(query).fetchall(), src.execute(query).fetchall()
+    if [tuple(r) for r in theirs] != [tuple(r) for r in ours]:
+        extra = {tuple(r) for r in theirs} ^ {tuple(r) for r in ours}
+        name = str(sorted(extra, key=str)[0][1]) if extra else "?"
+        raise ValueError(f"its database's tables differ from this project's ({name[:40]!r})")
+
+
 def _text(value, what: str, limit: int) -> str:
     if type(value) is not str or len(value) > limit:
         raise ValueError(f"{what} is not text of at most {plural(limit, 'character')}")

@@ -32,6 +32,7 @@ from videoseg_desktop.store.team_checks import (
     mask_row,
     object_row,
     prompt_row,
+    same_schema,
     spec_row,
     status_row,
     value_row,
@@ -84,6 +85,7 @@ def merge_package(project, folder: Path) -> MergeReport:
     try:
         require_current(pkg, folder / DB_NAME)
         check_schema(pkg)
+        same_schema(pkg, conn)
         stored = dict(pkg.execute("SELECT key, value FROM settings WHERE key LIKE 'team.%'"))
         if stored.get("team.package_id") != manifest.package_id:
             raise TeamPackageError(
