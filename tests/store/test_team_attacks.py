@@ -678,9 +678,10 @@ def test_many_decisions_merge_in_bounded_time(source, package):
         "CREATE TABLE m2 AS SELECT * FROM masks; DROP TABLE masks; ALTER TABLE m2 RENAME TO masks;",
         "DROP INDEX objects_by_media;",
         "CREATE INDEX extra ON objects(name);",
+        "ANALYZE; UPDATE sqlite_stat1 SET stat = '1000000 1000000';",
     ],
 )
 def test_tables_rebuilt_without_their_keys_or_indexes_are_refused(source, package, rebuild):
     """Without keys or indexes every lookup of the merge is a scan: refused, not slow."""
     craft(package, rebuild)
-    refused(source, package, "tables differ")
+    refused(source, package, "statistics" if "ANALYZE" in rebuild else "tables differ")

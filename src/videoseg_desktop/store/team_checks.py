@@ -33,11 +33,13 @@ MAX_FRAME = 2**31
 
 
 def check_schema(pkg) -> None:
-    """ValueError unless the tables the merge reads are plain tables (see the module doc)."""
+    """ValueError unless the tables the merge reads are plain tables (see the module doc);
+    planner statistics could steer every lookup of the merge into a scan."""
     for kind, name, sql in pkg.execute("SELECT type, name, sql FROM sqlite_master"):
         virtual = kind == "table" and str(sql or "").lstrip()[:14].upper() == "CREATE VIRTUAL"
-        if kind in ("view", "trigger") or virtual:
-            what = "virtual table" if virtual else kind
+        stats = str(name).startswith("sqlite_stat")  # (the app never runs ANALYZE)
+        if kind in ("view", "trigger") or virtual or stats:
+            what = "virtual table" if virtual else "statistics table" if stats else kind
             raise ValueError(f"its database defines a {what} ({str(name)[:40]!r})")
     for table in READ:
         for column in pkg.execute(f"PRAGMA table_xinfo({table})"):
