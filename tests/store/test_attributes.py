@@ -130,3 +130,17 @@ def test_text_values_are_bounded_and_printable(project, car):
         project.attributes.set_value(car.id, spec, "x" * 1001)
     with pytest.raises(VideoSegError, match="takes text"):
         project.attributes.set_value(car.id, spec, 5)
+
+
+def test_a_value_or_choices_nested_too_deeply_read_as_one_error(project, car):
+    """'[' * 5000 is valid text and a RecursionError for json: a damaged project, one line."""
+    from videoseg_desktop.core.errors import ProjectError
+
+    spec = project.attributes.add_spec(car.label_id, "note", "text")
+    project.attributes.set_value(car.id, spec, "fine")
+    project.db.conn.execute("UPDATE attribute_values SET value = ?", ("[" * 5000,))
+    with pytest.raises(ProjectError, match="damaged"):
+        project.attributes.values(car.id)
+    project.db.conn.execute("UPDATE attribute_specs SET choices = ?", ("[" * 5000,))
+    with pytest.raises(ProjectError, match="damaged"):
+        project.attributes.specs(car.label_id)

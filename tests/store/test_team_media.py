@@ -286,11 +286,15 @@ def test_a_media_id_reused_in_the_package_for_other_content_is_imported_anew(sou
 
 
 def test_one_accept_over_masks_of_two_authors_merges_both_rows(source, tmp_path):
+    clip = write_video(moving_square_frames(2, 64, 48), tmp_path / "clip.mp4")
+    video = source.import_media([clip]).added[0]
+    lead = source.objects.add(video.id, source.labels.get("car").id)
+    source.masks.put(lead.id, 0, rle(2, 48, 64), MaskSource.CLICKED, "tiny")
     folder = split_project(source, tmp_path / "out", ["alice"])[0].folder
     with Project.open(folder, user="alice") as pkg:
-        obj = pkg.objects.list(1)[0]
-        pkg.masks.put(obj.id, 1, rle(8), MaskSource.EDITED)  # frame 0 is the lead's
-        pkg.review.accept(1, obj.id, frames=(0, 1))
+        obj = pkg.objects.list(video.id)[0]
+        pkg.masks.put(obj.id, 1, rle(8, 48, 64), MaskSource.EDITED)  # frame 0 is the lead's
+        pkg.review.accept(video.id, obj.id, frames=(0, 1))
         rows = pkg.db.conn.execute(
             "SELECT mask_author, masks FROM review_decisions ORDER BY id"
         ).fetchall()

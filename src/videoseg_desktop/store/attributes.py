@@ -336,7 +336,7 @@ def _same(old: list[AttributeValue], new: list[AttributeValue]) -> bool:
 def _load(text: str) -> object:
     try:
         return json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # '[' * 5000 is too deep for json
         raise ProjectError("the project database holds a damaged attribute value") from None
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from videoseg_desktop.store.team_checks import decision_row
+
 _COLS = (
     "object_id, object_name, frame_start, frame_end, decision, comment, mask_source,"
     " mask_author, masks, author, created_at"
@@ -63,12 +65,17 @@ def merge_decisions(
         ).fetchall()
         if not theirs:
             continue
+        for row in theirs:  # checked before any is compared or written (a crafted package)
+            decision_row(row)
         ours = src.execute(
             f"SELECT {_COLS} FROM review_decisions WHERE media_id = ? ORDER BY id", (src_media,)
         ).fetchall()
         here = {_key(r) for r in ours}
         from_package = {_key(r) for r in theirs}
-        since = [r for r in ours if _key(r) not in from_package]  # made here, not in the package
+        since: dict[tuple, list] = {}  # made here, not in the package: by decision and object
+        for r in ours:
+            if _key(r) not in from_package:
+                since.setdefault((r[4], r[1]), []).append(r)
         for row in theirs:
             if row[4] not in _OPPOSITE or _key(row) in here:  # (a crafted decision: left out)
                 continue
@@ -80,11 +87,7 @@ def merge_decisions(
             )
             here.add(_key(row))
             added += 1
-            against = [
-                r
-                for r in since
-                if r[4] == _OPPOSITE[row[4]] and r[1] == row[1] and _overlap(r, row)
-            ]
+            against = [r for r in since.get((_OPPOSITE[row[4]], row[1]), ()) if _overlap(r, row)]
             if against:
                 other = against[-1]
                 why = (

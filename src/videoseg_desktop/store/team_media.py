@@ -26,6 +26,7 @@ from videoseg_desktop.core.errors import MediaError, VideoSegError
 from videoseg_desktop.store.importer import display_name, import_media
 from videoseg_desktop.store.media_guard import MediaGuard
 from videoseg_desktop.store.media_repository import MediaRepository
+from videoseg_desktop.store.team_checks import status_row
 from videoseg_desktop.store.team_package import media_fingerprint
 
 MAX_NAME = 255  # an original name from a package, as stored and shown
@@ -134,6 +135,8 @@ def bring_media(
             if here is None or here[0] == sha:  # merged before (or since deleted here)
                 out.mapping[pid] = rec[0]
                 continue
+        status = pkg.execute(f"SELECT {_STATUS_COLS} FROM media WHERE id = ?", (pid,)).fetchone()
+        status_row(status)  # a crafted status refuses the package (team_merge), before any copy
         try:
             file = package_file(folder, path_text, linked, size)
             free = shutil.disk_usage(target.media_dir).free
@@ -154,10 +157,9 @@ def bring_media(
             item = report.added[0]
             out.made.append(target.media_path(item))
             out.made.append(target.frame_index_path(item))
-            status = pkg.execute(f"SELECT {_STATUS_COLS} FROM media WHERE id = ?", (pid,))
             src.execute(
                 f"UPDATE media SET original_name = ?, ({_STATUS_COLS}) = (?, ?, ?, ?) WHERE id = ?",
-                (name, *status.fetchone(), item.id),
+                (name, *status, item.id),
             )
             out.added += 1
         else:

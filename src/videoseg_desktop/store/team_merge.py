@@ -13,6 +13,7 @@ since and writes nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
@@ -25,6 +26,17 @@ from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.project import DB_NAME
 from videoseg_desktop.store.review_flags import refresh_flags
 from videoseg_desktop.store.schema import require_current
+from videoseg_desktop.store.team_checks import (
+    check_schema,
+    effort_row,
+    mask_row,
+    object_row,
+    prompt_row,
+    same_schema,
+    spec_row,
+    status_row,
+    value_row,
+)
 from videoseg_desktop.store.team_decisions import merge_decisions
 from videoseg_desktop.store.team_media import ImportTarget, bring_media
 from videoseg_desktop.store.team_package import (
@@ -42,6 +54,10 @@ _MASK_COLS = (
     " author, updated_at, accepted_by, accepted_at"
 )
 _PROMPT_COLS = "frame, kind, x0, y0, x1, y1, positive, sort_order, author, created_at"
+_OBJECT_COLS = "label_id, name, created_at, state, author, clicks, corrections"
+# A package row SQLite or a check refuses (a wrong type, an unknown value, a missing row):
+# the package is damaged or crafted, and refused with one line (team_checks).
+_DATA_ERRORS = (sqlite3.IntegrityError, ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 def merge_package(project, folder: Path) -> MergeReport:
@@ -68,6 +84,8 @@ def merge_package(project, folder: Path) -> MergeReport:
     pkg = connect(folder / DB_NAME, read_only=True)
     try:
         require_current(pkg, folder / DB_NAME)
+        check_schema(pkg)
+        same_schema(pkg, conn)
         stored = dict(pkg.execute("SELECT key, value FROM settings WHERE key LIKE 'team.%'"))
         if stored.get("team.package_id") != manifest.package_id:
             raise TeamPackageError(
@@ -86,6 +104,11 @@ def merge_package(project, folder: Path) -> MergeReport:
                 merge.media.discard()
             raise
         return report
+    except _DATA_ERRORS as exc:
+        why = " ".join(str(exc).split())[:160] or exc.__class__.__name__
+        raise TeamPackageError(
+            f"{folder} holds data this project refuses ({why}); nothing was merged"
+        ) from None
     finally:
         pkg.close()
 
@@ -117,10 +140,19 @@ class _Merge:
         self.touched_objects: set[int] = set()
         self.touched_media: set[int] = set()
         self.labels = self._map_labels()
-        self.specs: dict[int, int] = {}
+        self.specs: dict[int, tuple[int, object]] = {}
+        self.sizes: dict[int, tuple[int, int, int]] = {}
+        self.names: dict[int, set[str]] = {}  # object names taken per media item (read once)
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> None:
+        handed = {p: s for (kind, p), (s, _, _) in self.items.items() if kind == "media"}
+        for p, s in self.m.media.items():  # the source's record decides, not the manifest
+            if handed.get(p) != s:
+                raise TeamPackageError(
+                    f"{self.folder} is damaged: its manifest maps media the project did not "
+                    "hand out to it; nothing was merged"
+                )
         self.media = bring_media(
             self.folder, self.target, self.pkg, self.m.media, self.items, self._remember
         )
@@ -132,10 +164,15 @@ class _Merge:
             self.media.refused,
         )
         seen: set[int] = set()
+        present = {row[0] for row in self.pkg.execute("SELECT id FROM media")}
+        kept: set[int] = set()  # handed out, removed in the package: the work here stays
         for pkg_media, src_media in sorted(self.media_map.items()):
             name = self._media_name(src_media)
             if name is None:
                 self.report.skipped_media += 1
+                continue
+            if pkg_media not in present:
+                kept.add(src_media)
                 continue
             for (oid,) in self.pkg.execute(
                 "SELECT id FROM objects WHERE media_id = ? ORDER BY id", (pkg_media,)
@@ -145,7 +182,9 @@ class _Merge:
             self._status(pkg_media, src_media, name)
         for (kind, oid), (src_oid, base_p, _) in list(self.items.items()):
             if kind == "object" and oid not in seen and base_p is not None:
-                self._deleted(oid, src_oid)
+                here = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (src_oid,))
+                if (here.fetchone() or (None,))[0] not in kept:
+                    self._deleted(oid, src_oid)
         objects = {p: s for (kind, p), (s, _, _) in self.items.items() if kind == "object"}
         r.decisions = merge_decisions(
             self.src, self.pkg, self.media_map, objects, self._decision_conflict
@@ -233,6 +272,7 @@ class _Merge:
                 "SELECT status, status_comment, status_by, status_at FROM media WHERE id = ?",
                 (pkg_media,),
             ).fetchone()
+            status_row(row)
             self.src.execute(
                 "UPDATE media SET status = ?, status_comment = ?, status_by = ?, status_at = ?"
                 " WHERE id = ?",
@@ -248,11 +288,9 @@ class _Merge:
 
     # -- writing -----------------------------------------------------------------------------
     def _insert(self, oid: int, media_id: int, state: str | None) -> int:
-        row = self.pkg.execute(
-            "SELECT label_id, name, created_at, state, author, clicks, corrections FROM objects"
-            " WHERE id = ?",
-            (oid,),
-        ).fetchone()
+        row = self.pkg.execute(f"SELECT {_OBJECT_COLS} FROM objects WHERE id = ?", (oid,))
+        row = row.fetchone()
+        object_row(row)
         label_id, name, created, own_state, author, clicks, corrections = row
         if state == "conflict":
             name = f"{name} ({self.m.annotator})"
@@ -275,10 +313,10 @@ class _Merge:
         return cur.lastrowid
 
     def _replace(self, oid: int, src_oid: int) -> None:
-        label_id, name, state, author, clicks, corrections = self.pkg.execute(
-            "SELECT label_id, name, state, author, clicks, corrections FROM objects WHERE id = ?",
-            (oid,),
-        ).fetchone()
+        row = self.pkg.execute(f"SELECT {_OBJECT_COLS} FROM objects WHERE id = ?", (oid,))
+        row = row.fetchone()
+        object_row(row)
+        label_id, name, _, state, author, clicks, corrections = row
         self.src.execute(
             "UPDATE objects SET label_id = ?, state = ?, author = ?, clicks = ?, corrections = ?"
             " WHERE id = ?",
@@ -286,22 +324,39 @@ class _Merge:
         )
         with suppress(sqlite3.IntegrityError):  # a name taken meanwhile stays the source's
             self.src.execute("UPDATE objects SET name = ? WHERE id = ?", (name, src_oid))
+        height, width, _ = self._size(src_oid)
+        known = frozenset(
+            counts
+            for (counts,) in self.src.execute(
+                "SELECT counts FROM masks WHERE object_id = ? AND height = ? AND width = ?",
+                (src_oid, height, width),
+            )
+        )  # the project's own masks of the object: not decoded again when they come back
         for table in ("masks", "prompts", "attribute_values"):
             self.src.execute(f"DELETE FROM {table} WHERE object_id = ?", (src_oid,))
-        self._copy_content(oid, src_oid)
-        row = self.src.execute("SELECT media_id FROM objects WHERE id = ?", (src_oid,))
-        self.touched_media.add(row.fetchone()[0])
+        self._copy_content(oid, src_oid, known)
+        media_id, now = self.src.execute(
+            "SELECT media_id, name FROM objects WHERE id = ?", (src_oid,)
+        ).fetchone()
+        self.names.get(media_id, set()).add(now)  # (its old name stays taken: harmless)
+        self.touched_media.add(media_id)
 
-    def _copy_content(self, oid: int, target: int) -> None:
+    def _copy_content(self, oid: int, target: int, known: frozenset = frozenset()) -> None:
         """Masks, prompts and attribute values, with their authors and times (provenance)."""
+        height, width, frames = self._size(target)
         masks = self.pkg.execute(f"SELECT {_MASK_COLS} FROM masks WHERE object_id = ?", (oid,))
+        masks = masks.fetchall()
+        for row in masks:
+            mask_row(row, height, width, frames, known)
         self.src.executemany(
             f"INSERT INTO masks (object_id, {_MASK_COLS}) VALUES ({', '.join('?' * 17)})",
             ((target, *r) for r in masks),
         )
         prompts = self.pkg.execute(
             f"SELECT {_PROMPT_COLS} FROM prompts WHERE object_id = ?", (oid,)
-        )
+        ).fetchall()
+        for row in prompts:
+            prompt_row(row, frames)
         self.src.executemany(
             f"INSERT INTO prompts (object_id, {_PROMPT_COLS}) VALUES ({', '.join('?' * 11)})",
             ((target, *r) for r in prompts),
@@ -311,12 +366,27 @@ class _Merge:
             " FROM attribute_values WHERE object_id = ?",
             (oid,),
         ).fetchall():
+            spec_id, spec_rec = self._spec(spec)
+            value_row(spec_rec, (start, end, value, author, stamp))
             self.src.execute(
                 "INSERT INTO attribute_values (object_id, spec_id, frame_start, frame_end, value,"
                 " author, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (target, self._spec(spec), start, end, value, author, stamp),
+                (target, spec_id, start, end, value, author, stamp),
             )
         self.touched_objects.add(target)
+
+    def _size(self, object_id: int) -> tuple[int, int, int]:
+        """Height, width and frame count of the source media item an object is on."""
+        (media_id,) = self.src.execute(
+            "SELECT media_id FROM objects WHERE id = ?", (object_id,)
+        ).fetchone()
+        if media_id not in self.sizes:
+            self.sizes[media_id] = tuple(
+                self.src.execute(
+                    "SELECT height, width, frame_count FROM media WHERE id = ?", (media_id,)
+                ).fetchone()
+            )
+        return self.sizes[media_id]
 
     def _set_conflict(self, src_oid: int) -> None:
         self.src.execute("UPDATE objects SET state = 'conflict' WHERE id = ?", (src_oid,))
@@ -338,43 +408,54 @@ class _Merge:
 
     def _free_name(self, media_id: int, name: str) -> str:
         name = name[:MAX_LABEL_LENGTH]
-        taken = {
-            r[0]
-            for r in self.src.execute("SELECT name FROM objects WHERE media_id = ?", (media_id,))
-        }
+        if media_id not in self.names:  # once per media item: a package may add 100,000 objects
+            self.names[media_id] = {
+                r[0]
+                for r in self.src.execute(
+                    "SELECT name FROM objects WHERE media_id = ?", (media_id,)
+                )
+            }
+        taken = self.names[media_id]
         candidate, n = name, 2
         while candidate in taken:
             suffix = f" {n}"
             candidate, n = name[: MAX_LABEL_LENGTH - len(suffix)] + suffix, n + 1
+        taken.add(candidate)
         return candidate
 
     def _map_labels(self) -> dict[int, int]:
         """Package label id -> source label id, by name; labels new in the package are added."""
         mapping = {}
+        count, top = self.src.execute(
+            "SELECT count(*), coalesce(max(sort_order), -1) FROM labels"
+        ).fetchone()  # once: a package may hold 20,000 labels
         for lid, name, color in self.pkg.execute("SELECT id, name, color FROM labels ORDER BY id"):
+            if type(name) is not str:
+                raise TeamPackageError("a label of the package is refused: its name is not text")
             row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
             if row is None:  # checked like a user's input: the package comes from anyone
                 try:
-                    name = check_name(str(name))
+                    name = check_name(name)
                 except VideoSegError as exc:
                     raise TeamPackageError(f"a label of the package is refused: {exc}") from None
-                count, top = self.src.execute(
-                    "SELECT count(*), coalesce(max(sort_order), -1) FROM labels"
-                ).fetchone()
+                row = self.src.execute("SELECT id FROM labels WHERE name = ?", (name,)).fetchone()
+            if row is None:  # (the name as checked, without its surrounding spaces)
                 try:
                     color = check_color(str(color))
                 except VideoSegError:
                     color = PALETTE[count % len(PALETTE)]
+                top, count = top + 1, count + 1
                 cur = self.src.execute(
                     "INSERT INTO labels (name, color, sort_order) VALUES (?, ?, ?)",
-                    (name, color, top + 1),
+                    (name, color, top),
                 )
                 row = (cur.lastrowid,)
             mapping[lid] = row[0]
         return mapping
 
-    def _spec(self, pkg_spec: int) -> int:
-        """The source's attribute for a package attribute (same label and name; added if new)."""
+    def _spec(self, pkg_spec: int) -> tuple[int, object]:
+        """The source's attribute for a package attribute (same label and name; added if new),
+        with the package's spec as checked."""
         if pkg_spec in self.specs:
             return self.specs[pkg_spec]
         cols = (
@@ -383,18 +464,26 @@ class _Merge:
         row = self.pkg.execute(
             f"SELECT label_id, {cols} FROM attribute_specs WHERE id = ?", (pkg_spec,)
         ).fetchone()
+        if row is None or row[0] not in self.labels:
+            raise ValueError("attribute_values: a value of an attribute the package does not have")
+        spec = spec_row(row)
         label = self.labels[row[0]]
         found = self.src.execute(
-            "SELECT id FROM attribute_specs WHERE label_id = ? AND name = ?", (label, row[1])
+            f"SELECT id, label_id, {cols} FROM attribute_specs WHERE label_id = ? AND name = ?",
+            (label, spec.name),
         ).fetchone()
-        if found is None:
+        if found is not None:  # values are checked against ours (another kind or choices there)
+            spec = spec_row(found[1:])
+        else:
+            choices = json.dumps(list(spec.choices)) if spec.choices else None
             cur = self.src.execute(
                 f"INSERT INTO attribute_specs (label_id, {cols}) VALUES ({', '.join('?' * 10)})",
-                (label, *row[1:]),
-            )
+                (label, spec.name, spec.kind.value, choices, spec.min_value, spec.max_value,
+                 *row[6:]),
+            )  # fmt: skip
             found = (cur.lastrowid,)
-        self.specs[pkg_spec] = found[0]
-        return found[0]
+        self.specs[pkg_spec] = (found[0], spec)
+        return self.specs[pkg_spec]
 
     def _effort(self) -> None:
         """Active time per media and person: the larger of the two counts (both only grow)."""
@@ -405,6 +494,7 @@ class _Merge:
                 "SELECT author, active_s, events, updated_at FROM effort WHERE media_id = ?",
                 (pkg_media,),
             ).fetchall():
+                effort_row((author, active, events, stamp))
                 self.src.execute(
                     "INSERT INTO effort (media_id, author, active_s, events, updated_at)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (media_id, author) DO UPDATE SET"

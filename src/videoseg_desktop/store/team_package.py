@@ -23,7 +23,7 @@ from videoseg_desktop.core.text import plural
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
 MANIFEST_VERSION = 1
-MAX_MANIFEST_BYTES = 512 * 1024**2  # a baseline of millions of objects stays far below
+MAX_MANIFEST_BYTES = 128 * 1024**2  # 200,000 media and 1,000,000 objects: 86 MB
 PROJECT_ID_KEY = "team.project_id"  # this project's own id (a package gets its own, too)
 PACKAGE_KEYS = ("team.package_id", "team.source_id", "team.annotator")
 
@@ -132,8 +132,12 @@ def read_manifest(folder: Path) -> Manifest:
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             raise ValueError("the file is too large")
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return _parse(data)
+        with open(path, "rb") as f:  # bounded again: a size of 0 proves nothing for some files
+            text = f.read(MAX_MANIFEST_BYTES + 1).decode("utf-8")
+        if len(text) > MAX_MANIFEST_BYTES:
+            raise ValueError("the file is too large")
+        _sparse_enough(text)
+        return _parse(json.loads(text))
     except (OSError, UnicodeDecodeError, RecursionError) as exc:
         raise TeamPackageError(f"cannot read the manifest of {folder}: {exc}") from None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -144,14 +148,30 @@ def read_manifest(folder: Path) -> Manifest:
         ) from None
 
 
+def _sparse_enough(text: str) -> None:
+    """Python's objects for JSON's values weigh up to 20 times their text ('{},' is a 64-byte
+    dict): a manifest as written holds at most one container per 75 characters, a quote per
+    9 and a comma per 40, so a text far denser than that is refused before it is parsed."""
+    n = len(text) + 1024
+    if (
+        text.count("{") + text.count("[") > n // 32
+        or text.count('"') > n // 6
+        or text.count(",") > n // 16
+    ):
+        raise ValueError("it holds far more values than a manifest has")
+
+
 def _text(value, what: str, limit: int = 200) -> str:
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise ValueError(f"{what} must be text, not empty, at most {plural(limit, 'character')}")
+    # printable: the annotator names conflict copies and report lines (a newline would forge one)
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        raise ValueError(
+            f"{what} must be printable text, not empty, at most {plural(limit, 'character')}"
+        )
     return value
 
 
 def _ident(value, what: str) -> int:
-    if type(value) is not int or value < 1:
+    if type(value) is not int or not 1 <= value < 2**62:  # SQLite's integers end at 2**63
         raise ValueError(f"{what} must be a positive whole number")
     return value
 
