@@ -9,7 +9,13 @@ shared machine slows them alike; each figure is the median over rounds. Frames a
 car-shadow (854x480) when /work/shared/data is present, else synthetic. Prints JSON with
 frames/s (best and median round) and each count's cost relative to one object.
 
-    python benchmarks/bench_multi_object.py [--frames 6] [--rounds 3] [--threads 1]
+    python benchmarks/bench_multi_object.py [--frames 6] [--rounds 3] [--threads 1] [--breakdown]
+
+``--breakdown`` adds ``ours_breakdown``: milliseconds per frame by component (image encoder,
+memory attention's self-attention, cross-attention and its key/value projections, MLP, mask
+decoder, memory encoder, and outside the model: upsampling + threshold + the GUI's clean-up,
+RLE encoding, merging and splitting batch memories) for 1 object and the largest count, and
+what each object beyond the first costs (see multi_object_breakdown.py).
 """
 
 from __future__ import annotations
@@ -105,6 +111,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--objects", default="1,2,4,8")
     parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time each component of our frame (1 object vs the largest count)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -140,6 +151,12 @@ def main() -> None:
             for n in counts:
                 for name, run in impls.items():
                     times[name][n].append(run(n))
+        if args.breakdown:
+            from multi_object_breakdown import breakdown
+
+            parts = breakdown(
+                ours, ArrayFrames(frames), BOXES, [counts[0], counts[-1]], args.rounds, tmp
+            )
 
     tracked = args.frames  # frame 0 holds the prompts
     result: dict = {
@@ -169,6 +186,8 @@ def main() -> None:
     result["ours_speedup_vs_per_object"] = {
         str(n): round(min(times["ours_per_object"][n]) / min(times["ours"][n]), 3) for n in counts
     }
+    if args.breakdown:
+        result["ours_breakdown"] = parts
     print(json.dumps(result, indent=2))
 
 
