@@ -1,8 +1,8 @@
 """The shared-input memory attention and memory encoder against sam2's own forward.
 
 On a batch whose current-frame features are one expanded copy (what sam2 hands the model when
-several objects are tracked on one frame) the shortcut must give sam2's result up to float
-rounding; on any other input it must be sam2's code itself.
+several objects are tracked on one frame) and on ordinary batches, the reordered computation
+must give sam2's result up to float rounding.
 """
 
 from __future__ import annotations
@@ -65,8 +65,6 @@ def test_memory_attention_equals_sam2(predictor, batch_copy):
     assert SharedInputMemoryAttention.shared_calls == before + int(batch_copy)
     assert ours.shape == stock.shape == (TOKENS, BATCH, 256)
     assert torch.allclose(ours, stock, rtol=0, atol=1e-5)
-    if not batch_copy:
-        assert torch.equal(ours, stock)  # sam2's own code
     # The objects' memories differ, so their outputs do too (nothing was broadcast too far).
     assert not torch.allclose(ours[:, 0], ours[:, 1])
 
