@@ -17,7 +17,7 @@ frames/s (best and median round) and each count's cost relative to one object.
 ``--breakdown`` adds ``ours_breakdown``: milliseconds per frame by component (image encoder,
 memory attention's self-attention, cross-attention and its key/value projections, MLP, mask
 decoder, memory encoder, and outside the model: upsampling + threshold + the GUI's clean-up,
-RLE encoding, merging and splitting batch memories) for 1 object and ``--breakdown-objects``, and
+RLE encoding, merging and splitting batch memories) for 1 object and ``--breakdown-objects``, with and without ``shared_batch``, and
 what each object beyond the first costs (see multi_object_breakdown.py).
 """
 
@@ -169,7 +169,12 @@ def main() -> None:
             from multi_object_breakdown import breakdown
 
             parts = breakdown(
-                ours, ArrayFrames(frames), BOXES, [1, args.breakdown_objects], args.rounds, tmp
+                {"ours": ours, "ours_sam2_modules": ours_sam2},
+                ArrayFrames(frames),
+                BOXES,
+                [1, args.breakdown_objects],
+                args.rounds,
+                tmp,
             )
 
     tracked = args.frames  # frame 0 holds the prompts
