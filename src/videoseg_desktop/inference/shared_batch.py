@@ -17,6 +17,7 @@ classes in place at build time: same parameters, same state dict; sam2's classes
   three quarters of the weighted sum (about a third of the cross-attention's arithmetic).
 - The attention core as two matrix products per object (its attention matrix stays in cache),
   which on a CPU beats ``scaled_dot_product_attention`` for these shapes with 64-channel values.
+  The last two run on the CPU only: on a GPU sam2's fused attention kernels are kept.
 
 Anything these paths do not cover (training, several heads, other layouts) runs sam2's code.
 Differences from sam2 are float rounding: matrix products summed in another order.
@@ -82,7 +83,9 @@ class SharedInputMemoryAttention(MemoryAttention):
 def _forward_ca(layer, tgt, memory, query_pos, pos, num_k_exclude_rope: int) -> torch.Tensor:
     """MemoryAttentionLayer._forward_ca; ``tgt`` may be one copy for a batch of memories."""
     attn = layer.cross_attn_image
-    if not _reassociates(attn):
+    # On a GPU the fused attention kernels (which need equal key and value widths) win: keep
+    # sam2's cross-attention there.
+    if not (_reassociates(attn) and memory.device.type == "cpu"):
         kwds = {"num_k_exclude_rope": num_k_exclude_rope} if isinstance(attn, RoPEAttention) else {}
         return layer._forward_ca(
             tgt.expand(memory.shape[0], -1, -1), memory, query_pos, pos, **kwds
