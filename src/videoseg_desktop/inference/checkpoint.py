@@ -55,7 +55,7 @@ def build_predictor(config: str, checkpoint: Path | None, image_size: int, devic
         validate_state_dict(state, reference, Path(checkpoint), config)
         predictor.load_state_dict(state, strict=True)
     predictor.eval()
-    # Batched tracking computes the frame's own features once per batch (ADR 0019).
+    # Memory attention and the memory encoder compute less for the same result (ADR 0019).
     from videoseg_desktop.inference.shared_batch import share_batch_inputs
 
     share_batch_inputs(predictor)
