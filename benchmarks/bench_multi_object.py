@@ -1,15 +1,24 @@
 """Multi-object tracking speed: our batched VideoSession against the stock SAM2VideoPredictor.
 
 For 1, 2, 4 and 8 objects (boxes spread over the frame, all prompted on frame 0) the same
-randomly initialised tiny model tracks the same frames forward with three implementations:
-``ours`` (same-layout objects in one batch per frame), ``ours_per_object`` (our session with
-batching off: one model call per object and frame, as stock) and ``stock``
-(``propagate_in_video``). Rounds interleave the implementations and object counts, so the noisy
-shared machine slows them alike; each figure is the median over rounds. Frames are DAVIS
+randomly initialised tiny model tracks the same frames forward with four implementations:
+``ours`` (same-layout objects in one batch per frame, memory attention and memory encoder from
+``shared_batch``), ``ours_sam2_modules`` (the same with sam2's own memory attention and memory
+encoder: what ``shared_batch`` saves), ``ours_per_object`` (our session with batching off: one
+model call per object and frame, as stock) and ``stock`` (``propagate_in_video``); ``--impls``
+picks a subset. Rounds interleave the implementations and object counts, so the noisy
+shared machine slows them alike; each figure is the best (least disturbed) round, the median is shown too. Frames are DAVIS
 car-shadow (854x480) when /work/shared/data is present, else synthetic. Prints JSON with
 frames/s (best and median round) and each count's cost relative to one object.
 
-    python benchmarks/bench_multi_object.py [--frames 6] [--rounds 3] [--threads 1]
+    python benchmarks/bench_multi_object.py [--frames 6] [--rounds 3] [--threads 1] \
+        [--objects 1,2,4,8] [--impls ours,stock] [--breakdown [--breakdown-objects 4]]
+
+``--breakdown`` adds ``ours_breakdown``: milliseconds per frame by component (image encoder,
+memory attention's self-attention, cross-attention and its key/value projections, MLP, mask
+decoder, memory encoder, and outside the model: upsampling + threshold + the GUI's clean-up,
+RLE encoding, merging and splitting batch memories) for 1 object and ``--breakdown-objects``, with and without ``shared_batch``, and
+what each object beyond the first costs (see multi_object_breakdown.py).
 """
 
 from __future__ import annotations
@@ -105,10 +114,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--objects", default="1,2,4,8")
     parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument("--impls", default="ours,ours_sam2_modules,ours_per_object,stock")
+    parser.add_argument("--breakdown-objects", type=int, default=4)
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time each component of our frame (1 object vs the largest count)",
+    )
     args = parser.parse_args()
 
     import torch
     from sam2.build_sam import build_sam2_video_predictor
+    from sam2.modeling.memory_attention import MemoryAttention
+    from sam2.modeling.memory_encoder import MemoryEncoder
 
     from videoseg_desktop.inference.checkpoint import (
         CONFIGS,
@@ -130,16 +148,34 @@ def main() -> None:
             hydra_overrides_extra=[f"++model.image_size={args.image_size}"],
         )
         frames, jpegs, source = load_frames(args.frames + 1, tmp)
+        # The same weights with sam2's own memory attention and memory encoder classes: what
+        # shared_batch saves, measured in the same rounds.
+        ours_sam2 = build_predictor("tiny", checkpoint, args.image_size, "cpu")
+        ours_sam2.memory_attention.__class__ = MemoryAttention
+        ours_sam2.memory_encoder.__class__ = MemoryEncoder
         impls = {
             "ours": lambda n: run_ours(ours, frames, n, tmp / "spill", True),
+            "ours_sam2_modules": lambda n: run_ours(ours_sam2, frames, n, tmp / "spill", True),
             "ours_per_object": lambda n: run_ours(ours, frames, n, tmp / "spill", False),
             "stock": lambda n: run_stock(stock, jpegs, n),
         }
+        impls = {k: v for k, v in impls.items() if k in args.impls.split(",")}
         times: dict[str, dict[int, list[float]]] = {k: {n: [] for n in counts} for k in impls}
         for _ in range(args.rounds):
             for n in counts:
                 for name, run in impls.items():
                     times[name][n].append(run(n))
+        if args.breakdown:
+            from multi_object_breakdown import breakdown
+
+            parts = breakdown(
+                {"ours": ours, "ours_sam2_modules": ours_sam2},
+                ArrayFrames(frames),
+                BOXES,
+                [1, args.breakdown_objects],
+                args.rounds,
+                tmp,
+            )
 
     tracked = args.frames  # frame 0 holds the prompts
     result: dict = {
@@ -163,12 +199,13 @@ def main() -> None:
             }
             for n in counts
         }
-    result["ours_speedup_vs_stock"] = {
-        str(n): round(min(times["stock"][n]) / min(times["ours"][n]), 3) for n in counts
-    }
-    result["ours_speedup_vs_per_object"] = {
-        str(n): round(min(times["ours_per_object"][n]) / min(times["ours"][n]), 3) for n in counts
-    }
+    for other in ("stock", "ours_per_object", "ours_sam2_modules"):
+        if "ours" in times and other in times:
+            result[f"ours_speedup_vs_{other}"] = {
+                str(n): round(min(times[other][n]) / min(times["ours"][n]), 3) for n in counts
+            }
+    if args.breakdown:
+        result["ours_breakdown"] = parts
     print(json.dumps(result, indent=2))
 
 

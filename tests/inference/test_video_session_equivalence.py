@@ -23,6 +23,7 @@ from videoseg_desktop.core.masks import mask_iou
 from videoseg_desktop.core.prompts import Box, Point
 from videoseg_desktop.inference.checkpoint import build_predictor
 from videoseg_desktop.inference.frame_feed import FrameFeed
+from videoseg_desktop.inference.shared_batch import SharedInputMemoryAttention
 from videoseg_desktop.inference.video_session import VideoSession
 
 pytestmark = pytest.mark.slow
@@ -281,6 +282,7 @@ def test_batched_objects_equal_stock_per_object(
         return run_frame(**kwargs)
 
     monkeypatch.setattr(ours_predictor, "_run_single_frame_inference", spy)
+    shared_before = SharedInputMemoryAttention.shared_calls
     worst_iou, worst_diff = 1.0, 0.0
     with VideoSession(ours_predictor, clip, tmp_path) as session:
         for (prompts, start), (stock_order, stock_results) in zip(
@@ -300,6 +302,8 @@ def test_batched_objects_equal_stock_per_object(
         # After the correction object 2 has its own layout (and keeps frame 25): 1 runs
         # alone, 3 and 4 together, on frames 25..39.
         assert sorted(batch_sizes) == [1] * ((n - 25) + (n - 26)) + [2] * (n - 25)
+    # Every batch computed the frame's own features once (shared_batch).
+    assert SharedInputMemoryAttention.shared_calls > shared_before
     print(
         f"\n[4 objects, batched] min IoU vs stock {worst_iou:.6f}, max logit diff {worst_diff:.3g}"
     )

@@ -55,6 +55,10 @@ def build_predictor(config: str, checkpoint: Path | None, image_size: int, devic
         validate_state_dict(state, reference, Path(checkpoint), config)
         predictor.load_state_dict(state, strict=True)
     predictor.eval()
+    # Memory attention and the memory encoder compute less for the same result (ADR 0019).
+    from videoseg_desktop.inference.shared_batch import share_batch_inputs
+
+    share_batch_inputs(predictor)
     return predictor.to(torch.device(device))
 
 
