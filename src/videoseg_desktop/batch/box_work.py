@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from videoseg_desktop.batch.executor import BaseWorker
-from videoseg_desktop.batch.track_work import ModelChoice
+from videoseg_desktop.batch.track_work import Sam2Worker
 from videoseg_desktop.core.box_prompts import BoxTrack, DetectedBox
 from videoseg_desktop.core.concepts import ConceptFrameResult, FoundInstance
 
@@ -29,23 +28,7 @@ class BoxResult:
     frames: tuple[ConceptFrameResult, ...] = ()  # video: the tracked frames, in order
 
 
-class BoxWorker(BaseWorker):
-    def __init__(self, choice: ModelChoice) -> None:
-        super().__init__()
-        self.choice = choice
-
-    def load(self):
-        from videoseg_desktop.inference.engine import SamEngine
-
-        c = self.choice
-        return SamEngine.load(
-            model=c.model,
-            checkpoint=c.checkpoint,
-            image_size=c.image_size,
-            device=c.device,
-            precision=c.precision,
-        )
-
+class BoxWorker(Sam2Worker):
     def compute(self, frames, payload: BoxPayload) -> BoxResult:
         # looked up at call time: tests replace these module functions
         from videoseg_desktop.inference import box_masks

@@ -52,7 +52,9 @@ class ModelChoice:
     precision: str
 
 
-class TrackWorker(BaseWorker):
+class Sam2Worker(BaseWorker):
+    """A worker whose model is the SAM 2.1 engine of ``choice`` (tracking, boxes to masks)."""
+
     def __init__(self, choice: ModelChoice) -> None:
         super().__init__()
         self.choice = choice
@@ -69,6 +71,8 @@ class TrackWorker(BaseWorker):
             precision=c.precision,
         )
 
+
+class TrackWorker(Sam2Worker):
     def compute(self, frames, payload: TrackPayload) -> TrackResult:
         from videoseg_desktop.inference.video_session import VideoSession
 

@@ -9,19 +9,15 @@ batches), so resume and the overlap rules are the local run's.
 
 from __future__ import annotations
 
-import sys
-
-from videoseg_desktop.cli.cluster_options import make_executor
+from videoseg_desktop.cli.cluster_options import drive, make_executor
 from videoseg_desktop.store.prelabel import PrelabelJob, PrelabelWriter
 
 BATCH_FRAMES = 16  # video frames stored per transaction, as a local run
 
 
 def run_on_cluster(project, jobs: list[PrelabelJob], args, summary, folder) -> dict:
-    from tqdm import tqdm
-
     from videoseg_desktop.batch.autolabel_work import TRACKED, ConceptWorker, Sam3Choice
-    from videoseg_desktop.batch.executor import ProgressUnits, WorkerSpec, in_order
+    from videoseg_desktop.batch.executor import ProgressUnits, WorkerSpec
 
     tasks, groups = plan_tasks(project, jobs, args)
     choice = Sam3Choice(args.model, str(folder), args.image_size, args.device, args.precision)
@@ -37,24 +33,14 @@ def run_on_cluster(project, jobs: list[PrelabelJob], args, summary, folder) -> d
             for t in tasks
         }
     )
-    bar = tqdm(total=units.total, unit="frame", desc="autolabel", disable=None, file=sys.stderr)
-
-    def on_progress(task, done: int, total: int) -> None:
-        bar.update(units.progress(task, done, total))
-
-    try:
-        for outcome in in_order(executor.run(tasks, on_progress)):
-            task = outcome.task
-            if outcome.error is not None:
-                summary.errors.append(f"media {task.media.media_id}: {outcome.error}")
-            else:
-                store(project, task.payload, groups[task.key], outcome.result, args, summary)
-            bar.update(units.finish(task))
-    finally:
-        bar.close()
-        executor.close()
-    stats = executor.stats
-    return {"workers": stats.workers, "retried": stats.retried, "shipped": stats.shipped}
+    return drive(
+        executor,
+        tasks,
+        units,
+        "autolabel",
+        lambda task, result: store(project, task.payload, groups[task.key], result, args, summary),
+        summary.errors,
+    )
 
 
 def plan_tasks(project, jobs: list[PrelabelJob], args):

@@ -9,17 +9,13 @@ local run's. The progress bar moves per frame as the workers report (docs/adr/00
 
 from __future__ import annotations
 
-import sys
-
-from videoseg_desktop.cli.cluster_options import make_executor
+from videoseg_desktop.cli.cluster_options import drive, make_executor
 from videoseg_desktop.store.box_prelabel import BoxJob, BoxWriter
 
 
 def run_on_cluster(project, jobs: list[BoxJob], args, summary, model: str, size) -> dict:
-    from tqdm import tqdm
-
     from videoseg_desktop.batch.box_work import BoxWorker
-    from videoseg_desktop.batch.executor import ProgressUnits, WorkerSpec, in_order
+    from videoseg_desktop.batch.executor import ProgressUnits, WorkerSpec
     from videoseg_desktop.batch.track_work import ModelChoice
 
     tasks, by_key = plan_tasks(project, jobs, args.key_every)
@@ -31,26 +27,14 @@ def run_on_cluster(project, jobs: list[BoxJob], args, summary, model: str, size)
     units = ProgressUnits(
         {t.key: by_key[t.key].media.frame_count if t.payload.tracks else 1 for t in tasks}
     )
-    bar = tqdm(
-        total=units.total, unit="frame", desc="boxes-to-masks", disable=None, file=sys.stderr
+    return drive(
+        executor,
+        tasks,
+        units,
+        "boxes-to-masks",
+        lambda task, result: store(project, by_key[task.key], result, args.accept, summary),
+        summary.errors,
     )
-
-    def on_progress(task, done: int, total: int) -> None:
-        bar.update(units.progress(task, done, total))
-
-    try:
-        for outcome in in_order(executor.run(tasks, on_progress)):
-            task = outcome.task
-            if outcome.error is not None:
-                summary.errors.append(f"media {task.media.media_id}: {outcome.error}")
-            else:
-                store(project, by_key[task.key], outcome.result, args.accept, summary)
-            bar.update(units.finish(task))
-    finally:
-        bar.close()
-        executor.close()
-    stats = executor.stats
-    return {"workers": stats.workers, "retried": stats.retried, "shipped": stats.shipped}
 
 
 def plan_tasks(project, jobs: list[BoxJob], key_every: int):

@@ -74,3 +74,33 @@ def _cluster_gpus() -> float:
     from videoseg_desktop.batch.ray_executor import import_ray
 
     return float(import_ray().cluster_resources().get("GPU", 0.0))
+
+
+def drive(executor, tasks, units, desc: str, store, errors: list[str]) -> dict:
+    """Run ``tasks`` on ``executor`` and ``store(task, result)`` each in task order (same ids
+    as a local run), a progress bar of ``units`` moving per frame the workers report; a failed
+    task is one line in ``errors``. Returns the run's counts for the JSON summary."""
+    import sys
+
+    from tqdm import tqdm
+
+    from videoseg_desktop.batch.executor import in_order
+
+    bar = tqdm(total=units.total, unit="frame", desc=desc, disable=None, file=sys.stderr)
+
+    def on_progress(task, done: int, total: int) -> None:
+        bar.update(units.progress(task, done, total))
+
+    try:
+        for outcome in in_order(executor.run(tasks, on_progress)):
+            task = outcome.task
+            if outcome.error is not None:
+                errors.append(f"media {task.media.media_id}: {outcome.error}")
+            else:
+                store(task, outcome.result)
+            bar.update(units.finish(task))
+    finally:
+        bar.close()
+        executor.close()
+    stats = executor.stats
+    return {"workers": stats.workers, "retried": stats.retried, "shipped": stats.shipped}
