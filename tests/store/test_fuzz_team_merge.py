@@ -68,6 +68,8 @@ def template(tmp_path_factory) -> tuple[Path, Path]:
         pkg.review.accept(1, first.id)
         pkg.review.set_status([2], MediaStatus.DONE)
         pkg.effort.add(1, 12.5, 3)
+        run = pkg.prelabels.start(1, "text:car", "sam3")
+        pkg.prelabels.update(run.id, frames=1, found=2, done=True)
         added = pkg.import_media([pics[2]]).added[0]
         other = pkg.objects.add(added.id, car)
         pkg.masks.put(other.id, 0, _rle(4), MaskSource.CLICKED, "tiny")
@@ -86,6 +88,8 @@ COLUMNS = {
     "review_decisions": ["object_id", "object_name", "frame_start", "frame_end", "decision",
                          "comment", "masks", "author", "created_at", "media_id"],
     "effort": ["author", "active_s", "events", "updated_at", "media_id"],
+    "prelabel_runs": ["concept", "model", "state", "frames_done", "found", "author",
+                      "started_at", "finished_at", "media_id"],
     "attribute_specs": ["name", "kind", "choices", "min_value", "label_id", "per_frame"],
     "attribute_values": ["value", "frame_start", "spec_id", "object_id", "author"],
     "settings": ["value"],

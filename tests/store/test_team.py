@@ -205,3 +205,37 @@ def test_a_crafted_label_in_a_package_is_refused_and_nothing_is_merged(source, t
     with pytest.raises(TeamPackageError, match="a label of the package is refused"):
         merge_package(source, folder)
     assert source.db.conn.execute("SELECT count(*) FROM labels").fetchone()[0] == before
+
+
+def test_finished_prelabel_runs_come_back_so_a_later_run_skips_those_media(source, tmp_path):
+    """An annotator pre-labelled their media and rejected the bad suggestions: after the merge
+    the lead's own run must skip those media, not suggest the rejected ones again."""
+    (alice,) = (i.folder for i in split_project(source, tmp_path / "out", ["alice"]))
+    with _package(alice, "alice") as pkg:
+        done = pkg.prelabels.start(1, "text:car", "sam3")
+        pkg.prelabels.update(done.id, frames=1, found=3, done=True)
+        pkg.prelabels.start(2, "text:car", "sam3")  # unfinished: not brought back
+    source.prelabels.start(3, "text:car", "sam3")  # the lead's own, also unfinished
+    merge_package(source, alice)
+    runs = {(r.media_id, r.state): r for r in source.prelabels.list()}
+    assert set(runs) == {(1, "done"), (3, "running")}
+    assert runs[1, "done"].found == 3 and runs[1, "done"].author == "alice"
+    before = [tuple(r) for r in source.db.conn.execute("SELECT * FROM prelabel_runs")]
+    merge_package(source, alice)  # again: nothing new
+    assert [tuple(r) for r in source.db.conn.execute("SELECT * FROM prelabel_runs")] == before
+
+
+def test_a_crafted_prelabel_run_is_refused_with_one_line(source, tmp_path):
+    import sqlite3
+
+    (alice,) = (i.folder for i in split_project(source, tmp_path / "out", ["alice"]))
+    with _package(alice, "alice") as pkg:
+        run = pkg.prelabels.start(1, "text:car", "sam3")
+        pkg.prelabels.update(run.id, done=True)
+    conn = sqlite3.connect(alice / "project.vseg")
+    conn.execute("UPDATE prelabel_runs SET found = 'many', concept = zeroblob(10)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(TeamPackageError, match="refuses"):
+        merge_package(source, alice)
+    assert source.prelabels.list() == []

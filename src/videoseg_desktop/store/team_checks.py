@@ -25,11 +25,12 @@ from videoseg_desktop.store.review import MAX_COMMENT
 
 READ = (
     "settings", "labels", "media", "objects", "masks", "prompts", "attribute_specs",
-    "attribute_values", "review_decisions", "effort",
+    "attribute_values", "review_decisions", "effort", "prelabel_runs",
 )  # fmt: skip
 MAX_WHO = 200  # an author or model name (a user name is at most 64)
 MAX_STAMP = 64  # a time stamp
 MAX_FRAME = 2**31
+MAX_CONCEPT_KEY = 20_000  # a concept's key: its text and example boxes
 
 
 def check_schema(pkg) -> None:
@@ -227,6 +228,19 @@ def effort_row(row) -> None:
         raise ValueError("effort: a time is negative")
     _int(events, "effort: an event count")
     _text(stamp, "effort: a time", MAX_STAMP)
+
+
+def prelabel_row(row) -> None:
+    """(concept, model, frames_done, found, skipped, author, started_at, finished_at) of a
+    finished pre-labelling run."""
+    concept, model, frames, found, skipped, author, started, finished = row
+    _text(concept, "prelabel: a concept", MAX_CONCEPT_KEY)
+    _text(model, "prelabel: a model", MAX_WHO)
+    for value in (frames, found, skipped):
+        _int(value, "prelabel: a count")
+    _opt_text(author, "prelabel: an author")
+    _text(started, "prelabel: a time", MAX_STAMP)
+    _opt_text(finished, "prelabel: a time", MAX_STAMP)
 
 
 def status_row(row) -> None:

@@ -31,6 +31,7 @@ from videoseg_desktop.store.team_checks import (
     effort_row,
     mask_row,
     object_row,
+    prelabel_row,
     prompt_row,
     same_schema,
     spec_row,
@@ -194,6 +195,7 @@ class _Merge:
         for media_id in self.touched_media:
             refresh_annotated(self.src, media_id)
         self._effort()
+        self._prelabel_runs()
 
     def _object(self, oid: int, media_id: int, media_name: str) -> None:
         pfp = object_fingerprint(self.pkg, oid)
@@ -484,6 +486,28 @@ class _Merge:
             found = (cur.lastrowid,)
         self.specs[pkg_spec] = (found[0], spec)
         return self.specs[pkg_spec]
+
+    def _prelabel_runs(self) -> None:
+        """The package's finished pre-labelling runs: a run here later skips those media as it
+        skips its own, so suggestions the annotator rejected are not made again. A run the
+        project already has (finished or not) is left as it is."""
+        for pkg_media, src_media in self.media_map.items():
+            if self._media_name(src_media) is None:
+                continue
+            rows = self.pkg.execute(
+                "SELECT concept, model, frames_done, found, skipped, author, started_at,"
+                " finished_at FROM prelabel_runs WHERE media_id = ? AND state = 'done'",
+                (pkg_media,),
+            ).fetchall()
+            for row in rows:
+                prelabel_row(row)
+                self.src.execute(
+                    "INSERT INTO prelabel_runs (media_id, concept, model, state, frames_done,"
+                    " found, skipped, author, started_at, finished_at)"
+                    " VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (media_id, concept, model) DO NOTHING",
+                    (src_media, *row),
+                )
 
     def _effort(self) -> None:
         """Active time per media and person: the larger of the two counts (both only grow)."""
