@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 
+from tests.helpers.team import make_source, rle
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaStatus, ObjectState
 from videoseg_desktop.store import Project
 from videoseg_desktop.store.review_flags import ensure_flags, read_thresholds
@@ -17,29 +15,11 @@ from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_package import MANIFEST_NAME, TeamPackageError, read_manifest
 from videoseg_desktop.store.team_split import annotator_names, assign, split_project
 
-H, W = 24, 32
-
-
-def rle(x: int):
-    mask = np.zeros((H, W), bool)
-    mask[4:12, x : x + 6] = True
-    return encode_rle(mask)
-
 
 @pytest.fixture
 def source(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = Project.create(tmp_path / "src", name="Streets")
-    files = []
-    for i in range(4):
-        path = tmp_path / f"img{i}.png"
-        Image.fromarray(np.full((H, W, 3), i * 40, np.uint8)).save(path)
-        files.append(path)
-    project.import_media(files)
-    car = project.labels.add("car")
-    for media in project.media.list():
-        obj = project.objects.add(media.id, car.id)
-        project.masks.put(obj.id, 0, rle(2), MaskSource.CLICKED, "tiny", score=0.9)
+    project = make_source(tmp_path, 4)
     yield project
     project.close()
 

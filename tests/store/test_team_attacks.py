@@ -18,43 +18,24 @@ import time
 import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
+from tests.helpers.team import every_table, make_source, png, rle
 from videoseg_desktop.cli.main import main
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.store import DB_NAME, Project
 from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_package import MANIFEST_NAME
 from videoseg_desktop.store.team_split import split_project
 
-H, W = 24, 32
 SECONDS = 10  # every refusal is quick; a hang or a bomb is not
-
-
-def rle(x: int, h: int = H, w: int = W):
-    mask = np.zeros((h, w), bool)
-    mask[4:12, x : x + 6] = True
-    return encode_rle(mask)
-
-
-def png(path: Path, value: int) -> Path:
-    Image.fromarray(np.full((H, W, 3), value, np.uint8)).save(path)
-    return path
 
 
 @pytest.fixture
 def source(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = Project.create(tmp_path / "src", name="Streets")
-    project.import_media([png(tmp_path / f"img{i}.png", i * 40) for i in range(2)])
-    car = project.labels.add("car")
-    for media in project.media.list():
-        obj = project.objects.add(media.id, car.id)
-        project.masks.put(obj.id, 0, rle(2), MaskSource.CLICKED, "tiny", score=0.9)
+    project = make_source(tmp_path, 2)
     yield project
     project.close()
 
@@ -77,14 +58,7 @@ def package(source, tmp_path) -> Path:
 
 def snapshot(project) -> dict:
     """Every table of the source, and its media/ folder."""
-    conn = project.db.conn
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    tables = {n: conn.execute(f"SELECT * FROM {n} ORDER BY 1, 2").fetchall() for n in names}
+    tables = every_table(project)
     tables["<files>"] = sorted(str(p.relative_to(project.root)) for p in project.root.rglob("*"))
     tables["<files>"] = [
         f for f in tables["<files>"] if not f.startswith(DB_NAME) and not f.endswith(".lock")

@@ -7,54 +7,23 @@ from __future__ import annotations
 
 import sqlite3
 
-import numpy as np
 import pytest
-from PIL import Image
 
+from tests.helpers.team import every_table, make_source, png, rle
 from tests.helpers.video import moving_square_frames, write_video
-from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaStatus, ObjectState
 from videoseg_desktop.media.hashing import sha256_file
 from videoseg_desktop.store import Project
 from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_split import split_project
 
-H, W = 24, 32
-
-
-def rle(x: int, h: int = H, w: int = W):
-    mask = np.zeros((h, w), bool)
-    mask[4:12, x : x + 6] = True
-    return encode_rle(mask)
-
-
-def png(path, value: int):
-    Image.fromarray(np.full((H, W, 3), value, np.uint8)).save(path)
-    return path
-
 
 @pytest.fixture
 def source(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = Project.create(tmp_path / "src", name="Streets")
-    project.import_media([png(tmp_path / f"img{i}.png", i * 40) for i in range(2)])
-    car = project.labels.add("car")
-    for media in project.media.list():
-        obj = project.objects.add(media.id, car.id)
-        project.masks.put(obj.id, 0, rle(2), MaskSource.CLICKED, "tiny", score=0.9)
+    project = make_source(tmp_path, 2)
     yield project
     project.close()
-
-
-def every_table(project) -> dict:
-    conn = project.db.conn
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {n: conn.execute(f"SELECT * FROM {n} ORDER BY 1, 2").fetchall() for n in names}
 
 
 def files(folder) -> list[str]:

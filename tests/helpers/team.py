@@ -1,0 +1,49 @@
+"""A small source project for the work-package tests, and what they compare before and after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from videoseg_desktop.core.masks import encode_rle
+from videoseg_desktop.core.records import MaskSource
+from videoseg_desktop.store import Project
+
+H, W = 24, 32
+
+
+def rle(x: int, h: int = H, w: int = W):
+    """A 8x6 block at column ``x``: masks that differ by where they are."""
+    mask = np.zeros((h, w), bool)
+    mask[4:12, x : x + 6] = True
+    return encode_rle(mask)
+
+
+def png(path: Path, value: int) -> Path:
+    Image.fromarray(np.full((H, W, 3), value, np.uint8)).save(path)
+    return path
+
+
+def make_source(folder: Path, images: int) -> Project:
+    """Project "Streets": ``images`` flat pictures, label car, one clicked car on each (by lead:
+    set VIDEOSEG_USER first)."""
+    project = Project.create(folder / "src", name="Streets")
+    project.import_media([png(folder / f"img{i}.png", i * 40) for i in range(images)])
+    car = project.labels.add("car")
+    for media in project.media.list():
+        obj = project.objects.add(media.id, car.id)
+        project.masks.put(obj.id, 0, rle(2), MaskSource.CLICKED, "tiny", score=0.9)
+    return project
+
+
+def every_table(project) -> dict:
+    conn = project.db.conn
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {n: conn.execute(f"SELECT * FROM {n} ORDER BY 1, 2").fetchall() for n in names}
