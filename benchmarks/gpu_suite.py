@@ -34,29 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-W, H = 854, 480
-BOXES = [
-    (313, 88, 654, 281),
-    (50, 50, 250, 200),
-    (600, 250, 800, 450),
-    (100, 330, 330, 470),
-    (380, 300, 560, 460),
-    (650, 40, 830, 200),
-    (20, 220, 200, 330),
-    (260, 10, 420, 120),
-]
+from bench_multi_object import BOXES, ArrayFrames  # the same objects and frame source
 
-
-class ArrayFrames:
-    def __init__(self, frames):
-        self.frames = frames
-        self.height, self.width = frames[0].shape[:2]
-
-    def __len__(self):
-        return len(self.frames)
-
-    def read(self, index):
-        return self.frames[index]
+W, H = 854, 480  # the boxes are in frames of this size
 
 
 def synthetic_frames(count: int) -> list[np.ndarray]:
