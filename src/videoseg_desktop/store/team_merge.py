@@ -20,7 +20,7 @@ from pathlib import Path
 
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.limits import MAX_LABEL_LENGTH
-from videoseg_desktop.store.database import Database, connect
+from videoseg_desktop.store.database import Database
 from videoseg_desktop.store.labels import PALETTE, check_color, check_name
 from videoseg_desktop.store.media_repository import refresh_annotated
 from videoseg_desktop.store.project import DB_NAME
@@ -44,6 +44,7 @@ from videoseg_desktop.store.team_package import (
     TeamPackageError,
     media_fingerprint,
     object_fingerprint,
+    open_package_db,
     project_id,
     read_manifest,
 )
@@ -82,7 +83,12 @@ def merge_package(project, folder: Path) -> MergeReport:
         )
     if not (folder / DB_NAME).is_file():
         raise TeamPackageError(f"{folder} is not a work package (no {DB_NAME} in it)")
-    pkg = connect(folder / DB_NAME, read_only=True)
+    with open_package_db(folder / DB_NAME) as pkg:
+        return _merge_from(project, db, pkg, folder, manifest)
+
+
+def _merge_from(project, db: Database, pkg, folder: Path, manifest) -> MergeReport:
+    conn = db.conn
     try:
         require_current(pkg, folder / DB_NAME)
         check_schema(pkg)
@@ -110,8 +116,6 @@ def merge_package(project, folder: Path) -> MergeReport:
         raise TeamPackageError(
             f"{folder} holds data this project refuses ({why}); nothing was merged"
         ) from None
-    finally:
-        pkg.close()
 
 
 def _finish(db: Database, manifest, report: MergeReport) -> None:

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError
 from videoseg_desktop.core.text import plural
+from videoseg_desktop.store.database import connect
 
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
@@ -30,6 +36,55 @@ PACKAGE_KEYS = ("team.package_id", "team.source_id", "team.annotator")
 
 class TeamPackageError(ProjectError):
     """A folder that is not a usable work package of this project (one line for the user)."""
+
+
+@contextmanager
+def open_package_db(path: Path) -> Iterator[sqlite3.Connection]:
+    """The package database at ``path``, read-only, closed on leaving.
+
+    SQLite reads a WAL database only where it can create the ``-shm`` file beside it, so a
+    package on a read-only disk or share is read from a private copy of its database and its
+    ``-wal`` (work an annotator's app had not yet checkpointed comes along; ``immutable=1`` would
+    silently skip it)."""
+    conn = connect(path, read_only=True)
+    if os.access(path.parent, os.W_OK) or _readable(conn):
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    conn.close()
+    with _private_copy(path) as copy:
+        conn = connect(copy, read_only=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def _readable(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except (sqlite3.Error, ProjectError):  # the guarded connection turns errors into ours
+        return False
+
+
+@contextmanager
+def _private_copy(path: Path) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="videoseg-package-") as scratch:
+        copy = Path(scratch) / path.name
+        try:
+            shutil.copyfile(path, copy)
+            wal = path.with_name(path.name + "-wal")
+            if wal.is_file():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as exc:
+            raise TeamPackageError(
+                f"{path.parent} is read-only and its database could not be copied to a temporary"
+                f" folder to read it ({exc.strerror or exc}); nothing was merged"
+            ) from None
+        yield copy
 
 
 def project_id(conn: sqlite3.Connection) -> str | None:
