@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,42 @@ def test_prefetch_decodes_once_in_the_background():
     assert source.reads == [4]
     feed.close()
     assert feed.cached_indices == []
+
+
+@pytest.mark.parametrize("own_preprocess", [False, True])
+def test_the_helper_thread_runs_no_torch_operator(own_preprocess):
+    """A torch op on the prefetch thread starts a second OpenMP team whose spinning threads
+    slowed tracking on 2 cores by 29%: the helper decodes and does NumPy work only, and a
+    session's own (torch) preprocessing runs on the thread that asks for the frame."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    seen: list[tuple[str, str]] = []
+
+    class Record(TorchDispatchMode):  # active only on the thread that enters it
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append((threading.current_thread().name, str(func)))
+            return func(*args, **(kwargs or {}))
+
+    def own(rgb):
+        return torch.from_numpy(rgb).permute(2, 0, 1).float() / 255
+
+    source = MemoryFrames(moving_square_frames(6))
+    feed = FrameFeed(source, 64, preprocess=own if own_preprocess else None)
+    real_load, threads = feed._load, []
+
+    def load_recorded(index):
+        threads.append(threading.current_thread().name)
+        with Record():
+            return real_load(index)
+
+    feed._load = load_recorded
+    feed.prefetch(2)
+    image = feed[2]
+    assert threads and threads[0].startswith("frame-feed")  # decoded on the helper
+    assert seen == []
+    expected = own(source.frames[2]) if own_preprocess else preprocess_frame(source.frames[2], 64)
+    assert torch.equal(image, expected)
+    feed.close()
 
 
 def test_tracking_order_decodes_each_frame_once():

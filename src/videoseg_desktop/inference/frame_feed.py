@@ -38,20 +38,30 @@ class FrameSource(Protocol):
     def read(self, index: int) -> np.ndarray: ...
 
 
+_MEAN = np.array(IMAGENET_MEAN, np.float32)
+_STD = np.array(IMAGENET_STD, np.float32)
+
+
 def preprocess_frame(rgb: np.ndarray, image_size: int) -> torch.Tensor:
     """An HxWx3 uint8 RGB frame as the (3, S, S) float32 tensor sam2's video loader makes."""
     import torch
+
+    return torch.from_numpy(sam2_pixels(rgb, image_size))
+
+
+def sam2_pixels(rgb: np.ndarray, image_size: int) -> np.ndarray:
+    """``preprocess_frame`` in NumPy only (the same IEEE float32 steps as sam2's torch ones, so
+    the same bits). It runs on the feed's helper thread, where a torch op would start a second
+    OpenMP team whose spinning threads slow the model's own (2 cores: tracking 29% slower)."""
     from PIL import Image
 
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {rgb.dtype} {rgb.shape}")
     resized = np.asarray(Image.fromarray(rgb, "RGB").resize((image_size, image_size)))
-    image = torch.from_numpy(resized / 255.0).permute(2, 0, 1).float()
-    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32)[:, None, None]
-    std = torch.tensor(IMAGENET_STD, dtype=torch.float32)[:, None, None]
-    image -= mean
-    image /= std
-    return image
+    image = (resized / 255.0).astype(np.float32)
+    image -= _MEAN
+    image /= _STD
+    return image.transpose(2, 0, 1)
 
 
 class FrameFeed:
@@ -77,7 +87,8 @@ class FrameFeed:
         self._preprocess = preprocess
         self.cache_frames = int(cache_frames)
         self._length = len(frames)
-        self._cache: OrderedDict[int, torch.Tensor] = OrderedDict()
+        # Model inputs, or decoded frames (NumPy) not yet made tensors by ``_finish``.
+        self._cache: OrderedDict[int, torch.Tensor | np.ndarray] = OrderedDict()
         self._read_lock = threading.Lock()
         self._pending: dict[int, Future] = {}
         self._executor: ThreadPoolExecutor | None = None
@@ -101,11 +112,10 @@ class FrameFeed:
     def __getitem__(self, index: int) -> torch.Tensor:
         index = self._check_index(index)
         image = self._cache.get(index)
-        if image is not None:
-            self._cache.move_to_end(index)
-            return image
-        future = self._pending.pop(index, None)
-        image = future.result() if future is not None else self._load(index)
+        if image is None:
+            future = self._pending.pop(index, None)
+            image = future.result() if future is not None else self._load(index)
+        image = self._finish(image)
         self._remember(index, image)
         return image
 
@@ -141,15 +151,25 @@ class FrameFeed:
             raise IndexError(f"frame {index} is outside the video (0..{self._length - 1})")
         return index
 
-    def _load(self, index: int) -> torch.Tensor:
+    def _load(self, index: int) -> torch.Tensor | np.ndarray:
+        """Frame ``index`` decoded, as NumPy (on the helper thread when prefetched: no torch
+        there, see ``sam2_pixels``); ``_finish`` makes it a tensor on the caller's thread."""
         with self._read_lock:
-            rgb = self.frames.read(index)
+            rgb = np.asarray(self.frames.read(index))
             self.decoded_count += 1
-        if self._preprocess is not None:
-            return self._preprocess(np.asarray(rgb))
-        return preprocess_frame(np.asarray(rgb), self.image_size)
+        return rgb if self._preprocess is not None else sam2_pixels(rgb, self.image_size)
 
-    def _remember(self, index: int, image: torch.Tensor) -> None:
+    def _finish(self, image: torch.Tensor | np.ndarray) -> torch.Tensor:
+        if not isinstance(image, np.ndarray):
+            return image
+        if self._preprocess is not None:
+            return self._preprocess(image)
+        import torch
+
+        return torch.from_numpy(image)
+
+    def _remember(self, index: int, image: torch.Tensor | np.ndarray) -> None:
         self._cache[index] = image
+        self._cache.move_to_end(index)
         while len(self._cache) > self.cache_frames:
             self._cache.popitem(last=False)
