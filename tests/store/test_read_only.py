@@ -137,3 +137,28 @@ def test_every_cli_command_with_read_only(tmp_path, capsys):
     with Project.open(root):  # another process is writing: --read-only still reads
         run_all(root, tmp_path, capsys, ["--read-only"])
     assert not (root / f"{DB_NAME}-journal").exists()
+
+
+def test_a_project_copied_while_open_reads_its_wal_on_a_read_only_disk(tmp_path):
+    """Work still in the -wal (the folder copied while the app had it open, or an app that died)
+    is read too: ``immutable=1`` alone would show the database file without it."""
+    import shutil
+    import tempfile
+
+    with small_tmpfs(tmp_path / "disk", 4096) as disk:
+        root = make_project(tmp_path / "proj", tmp_path)
+        with Project.open(root) as writer:
+            writer.labels.add("dog")
+            writer.masks.delete(1, 0)
+            assert (root / f"{DB_NAME}-wal").stat().st_size > 0
+            shutil.copytree(root, disk / "proj")
+        remount_read_only(disk)
+        before = listing(disk / "proj")
+        temp_before = set(os.listdir(tempfile.gettempdir()))
+        with Project.open(disk / "proj") as p:
+            assert p.read_only
+            assert [lb.name for lb in p.labels.list()] == ["cat", "dog"]
+            assert p.masks.get(1, 0) is None
+        assert listing(disk / "proj") == before
+        left = {n for n in set(os.listdir(tempfile.gettempdir())) - temp_before if "read" in n}
+        assert not left  # the private copy went with the project

@@ -10,12 +10,16 @@ integrity errors stay ``sqlite3.IntegrityError`` for the repositories to explain
 
 Read-only opening uses SQLite's ``mode=ro``; where the folder cannot be written (a read-only
 disk or share) it adds ``immutable=1``, which needs no lock and creates no ``-wal``/``-shm`` files.
+``immutable=1`` reads the database file alone, so where a ``-wal`` still holds committed work (a
+project copied while open, an app that died) a private copy of both is read instead.
 """
 
 from __future__ import annotations
 
 import functools
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -210,6 +214,35 @@ def _decode_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def wal_pending(path: Path) -> bool:
+    """Whether committed work may still sit in ``path``'s ``-wal`` file, not in ``path``."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def copy_for_reading(path: Path) -> tempfile.TemporaryDirectory:
+    """A private copy of the database at ``path`` and its ``-wal``, as ``<dir>/<name>``, for
+    reading where SQLite cannot read the original whole (a read-only folder: ``immutable=1``
+    skips the ``-wal``, ``mode=ro`` must create ``-shm``). ``cleanup()`` removes it."""
+    scratch = tempfile.TemporaryDirectory(prefix="videoseg-read-")
+    try:
+        copy = Path(scratch.name) / path.name
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    except OSError as exc:
+        scratch.cleanup()
+        raise StorageError(
+            f"cannot read {path} in its read-only folder: copying it and its -wal to a temporary"
+            f" folder failed ({exc.strerror or exc})"
+        ) from None
+    return scratch
+
+
 class Database:
     def __init__(
         self, path: Path, read_only: bool = False, user: str = "unknown", immutable: bool = False
@@ -218,7 +251,12 @@ class Database:
         self.read_only = read_only or immutable
         self.immutable = immutable
         self.user = user  # recorded as the author of every row written through this connection
-        self.conn = connect(path, read_only, immutable)
+        self._copy = copy_for_reading(path) if immutable and wal_pending(path) else None
+        if self._copy is None:
+            self.conn = connect(path, read_only, immutable)
+        else:
+            self.conn = connect(Path(self._copy.name) / path.name, read_only=True)
+            self.conn.db_path = path  # errors name the user's file, not the copy
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
             if not self.read_only:
@@ -227,6 +265,8 @@ class Database:
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except ProjectError:  # already says which file and why
             self.conn.close()
+            if self._copy is not None:
+                self._copy.cleanup()
             raise
         self._depth = 0
         self._pending: list[Change] = []
@@ -306,3 +346,5 @@ class Database:
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with suppress(sqlite3.Error):
             self.conn.close()
+        if self._copy is not None:
+            self._copy.cleanup()

@@ -13,18 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from videoseg_desktop.core.errors import ProjectError
+from videoseg_desktop.core.errors import ProjectError, StorageError
 from videoseg_desktop.core.text import plural
-from videoseg_desktop.store.database import connect
+from videoseg_desktop.store.database import connect, copy_for_reading
 
 MANIFEST_NAME = "team-package.json"
 MANIFEST_FORMAT = "videoseg-team-package"
@@ -54,12 +52,18 @@ def open_package_db(path: Path) -> Iterator[sqlite3.Connection]:
             conn.close()
         return
     conn.close()
-    with _private_copy(path) as copy:
-        conn = connect(copy, read_only=True)
+    try:
+        copy = copy_for_reading(path)
+    except StorageError as exc:
+        raise TeamPackageError(f"{exc}; nothing was merged") from None
+    try:
+        conn = connect(Path(copy.name) / path.name, read_only=True)
         try:
             yield conn
         finally:
             conn.close()
+    finally:
+        copy.cleanup()
 
 
 def _readable(conn: sqlite3.Connection) -> bool:
@@ -68,23 +72,6 @@ def _readable(conn: sqlite3.Connection) -> bool:
         return True
     except (sqlite3.Error, ProjectError):  # the guarded connection turns errors into ours
         return False
-
-
-@contextmanager
-def _private_copy(path: Path) -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="videoseg-package-") as scratch:
-        copy = Path(scratch) / path.name
-        try:
-            shutil.copyfile(path, copy)
-            wal = path.with_name(path.name + "-wal")
-            if wal.is_file():
-                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
-        except OSError as exc:
-            raise TeamPackageError(
-                f"{path.parent} is read-only and its database could not be copied to a temporary"
-                f" folder to read it ({exc.strerror or exc}); nothing was merged"
-            ) from None
-        yield copy
 
 
 def project_id(conn: sqlite3.Connection) -> str | None:
