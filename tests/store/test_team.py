@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers.team import make_source, rle
+from tests.helpers.team import rle
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MaskSource, MediaStatus, ObjectState
 from videoseg_desktop.store import Project
@@ -15,13 +15,7 @@ from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_package import MANIFEST_NAME, TeamPackageError, read_manifest
 from videoseg_desktop.store.team_split import annotator_names, assign, split_project
 
-
-@pytest.fixture
-def source(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = make_source(tmp_path, 4)
-    yield project
-    project.close()
+SOURCE_IMAGES = 4  # the source fixture's pictures (tests/store/conftest.py)
 
 
 def _package(folder, user):

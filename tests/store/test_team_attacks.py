@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.team import every_table, make_source, png, rle
+from tests.helpers.team import every_table, png, rle
 from videoseg_desktop.cli.main import main
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MaskSource
@@ -30,14 +30,6 @@ from videoseg_desktop.store.team_package import MANIFEST_NAME
 from videoseg_desktop.store.team_split import split_project
 
 SECONDS = 10  # every refusal is quick; a hang or a bomb is not
-
-
-@pytest.fixture
-def source(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = make_source(tmp_path, 2)
-    yield project
-    project.close()
 
 
 @pytest.fixture

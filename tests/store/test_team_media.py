@@ -9,21 +9,13 @@ import sqlite3
 
 import pytest
 
-from tests.helpers.team import every_table, make_source, png, rle
+from tests.helpers.team import every_table, png, rle
 from tests.helpers.video import moving_square_frames, write_video
 from videoseg_desktop.core.records import MaskSource, MediaStatus, ObjectState
 from videoseg_desktop.media.hashing import sha256_file
 from videoseg_desktop.store import Project
 from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_split import split_project
-
-
-@pytest.fixture
-def source(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = make_source(tmp_path, 2)
-    yield project
-    project.close()
 
 
 def files(folder) -> list[str]:

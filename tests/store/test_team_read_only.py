@@ -6,23 +6,13 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from tests.helpers.filesystems import remount_read_only, small_tmpfs
-from tests.helpers.team import make_source, rle
+from tests.helpers.team import rle
 from videoseg_desktop.core.records import MaskSource
 from videoseg_desktop.store import DB_NAME, Project
 from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_package import open_package_db
 from videoseg_desktop.store.team_split import split_project
-
-
-@pytest.fixture
-def source(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIDEOSEG_USER", "lead")
-    project = make_source(tmp_path, 2)
-    yield project
-    project.close()
 
 
 def listing(root) -> dict[str, bytes]:
