@@ -162,3 +162,52 @@ def test_a_project_copied_while_open_reads_its_wal_on_a_read_only_disk(tmp_path)
         assert listing(disk / "proj") == before
         left = {n for n in set(os.listdir(tempfile.gettempdir())) - temp_before if "read" in n}
         assert not left  # the private copy went with the project
+
+
+def _project_with_pending_wal(tmp_path, disk):
+    import shutil
+
+    root = make_project(tmp_path / "proj", tmp_path)
+    with Project.open(root) as writer:
+        writer.labels.add("dog")
+        shutil.copytree(root, disk / "proj")
+    return disk / "proj"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "flipped", "truncated", "sparse-huge"])
+def test_a_crafted_wal_on_a_read_only_disk_opens_or_is_one_line(tmp_path, damage):
+    """The -wal comes from anyone too: garbage, a flipped byte, half a file, or one claiming a
+    terabyte (sparse) that would fill the temp disk if copied. SQLite skips frames whose
+    checksums fail; a size that cannot fit is refused before copying."""
+    import tempfile
+
+    from videoseg_desktop.core.errors import ProjectError
+
+    with small_tmpfs(tmp_path / "disk", 4096) as disk:
+        root = _project_with_pending_wal(tmp_path, disk)
+        wal = root / f"{DB_NAME}-wal"
+        data = bytearray(wal.read_bytes())
+        if damage == "garbage":
+            wal.write_bytes(np.random.default_rng(1).bytes(len(data)))
+        elif damage == "flipped":
+            data[len(data) // 2] ^= 0xFF
+            wal.write_bytes(bytes(data))
+        elif damage == "truncated":
+            wal.write_bytes(bytes(data[: len(data) // 2]))
+        else:
+            with open(wal, "r+b") as fh:
+                fh.truncate(1024**4)
+        remount_read_only(disk)
+        temp_before = set(os.listdir(tempfile.gettempdir()))
+        try:
+            with Project.open(root) as p:
+                names = [lb.name for lb in p.labels.list()]
+                assert names[0] == "cat" and set(names) <= {"cat", "dog"}
+                assert p.masks.get(1, 0).area == 8 * 15
+            assert damage != "sparse-huge"
+        except ProjectError as exc:
+            assert "\n" not in str(exc) and str(root) in str(exc)
+            if damage == "sparse-huge":
+                assert "do not fit" in str(exc)
+        left = {n for n in set(os.listdir(tempfile.gettempdir())) - temp_before if "read" in n}
+        assert not left

@@ -214,6 +214,9 @@ def _decode_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+COPY_SPARE_BYTES = 256 * 1024**2  # left free on the temp disk by ``copy_for_reading``
+
+
 def wal_pending(path: Path) -> bool:
     """Whether committed work may still sit in ``path``'s ``-wal`` file, not in ``path``."""
     wal = path.with_name(path.name + "-wal")
@@ -227,11 +230,15 @@ def copy_for_reading(path: Path) -> tempfile.TemporaryDirectory:
     """A private copy of the database at ``path`` and its ``-wal``, as ``<dir>/<name>``, for
     reading where SQLite cannot read the original whole (a read-only folder: ``immutable=1``
     skips the ``-wal``, ``mode=ro`` must create ``-shm``). ``cleanup()`` removes it."""
+    wal = path.with_name(path.name + "-wal")
     scratch = tempfile.TemporaryDirectory(prefix="videoseg-read-")
     try:
+        # Sizes as the files claim (a crafted one may be sparse): never fill the temp disk.
+        size = path.stat().st_size + (wal.stat().st_size if wal.is_file() else 0)
+        if size + COPY_SPARE_BYTES > shutil.disk_usage(scratch.name).free:
+            raise OSError(28, f"{size / 1024**2:,.0f} MB do not fit in {tempfile.gettempdir()}")
         copy = Path(scratch.name) / path.name
         shutil.copyfile(path, copy)
-        wal = path.with_name(path.name + "-wal")
         if wal.is_file():
             shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
     except OSError as exc:
