@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoseg_desktop.core.errors import ProjectError, ProjectReadOnlyError, StorageError
+from videoseg_desktop.core.text import size_text
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def copy_for_reading(path: Path) -> tempfile.TemporaryDirectory:
         # Sizes as the files claim (a crafted one may be sparse): never fill the temp disk.
         size = path.stat().st_size + (wal.stat().st_size if wal.is_file() else 0)
         if size + COPY_SPARE_BYTES > shutil.disk_usage(scratch.name).free:
-            raise OSError(28, f"{size / 1024**2:,.0f} MB do not fit in {tempfile.gettempdir()}")
+            raise OSError(28, f"{size_text(size)} do not fit in {tempfile.gettempdir()}")
         copy = Path(scratch.name) / path.name
         shutil.copyfile(path, copy)
         if wal.is_file():
