@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         InstanceServer,
         forward_to_running_instance,
     )
+    from videoseg_desktop.ui.quit_flow import quit_on_terminate
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VideoSeg Desktop")
@@ -153,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if server is not None:
         server.open_requested.connect(lambda p: open_window(context, p))
     app.aboutToQuit.connect(context.shutdown)
+    signal_timer = quit_on_terminate(context)
     code = app.exec()
+    signal_timer.stop()
     if server is not None:
         server.close()
     return code

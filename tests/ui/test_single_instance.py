@@ -1,5 +1,7 @@
 import uuid
 
+import pytest
+
 from videoseg_desktop.ui.project.single_instance import InstanceServer, forward_to_running_instance
 
 
@@ -84,3 +86,44 @@ def test_a_smoke_test_launch_checks_its_own_window_while_an_instance_runs(
     assert received == []
     assert proc.returncode == 0, out
     assert f"smoke test: window shows {root}" in out
+
+
+def test_sigterm_closes_the_project_as_quit_does(tmp_path):
+    """A logout or ``kill`` sends SIGTERM: the window quits as File > Quit does, so the project
+    is closed properly (its -wal checkpointed away), not left mid-way by a killed process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from videoseg_desktop.store import DB_NAME, Project
+
+    if not hasattr(signal, "SIGTERM") or os.name != "posix":
+        pytest.skip("POSIX signals")
+    root = tmp_path / "p"
+    Project.create(root, name="term").close()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.update(VIDEOSEG_CONFIG_DIR=str(tmp_path / "cfg"), VIDEOSEG_MODELS_DIR=str(tmp_path / "m"))
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "videoseg_desktop.app", "--new-instance", str(root)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lock, wal = root / f"{DB_NAME}.lock", root / f"{DB_NAME}-wal"
+    try:
+        deadline = time.monotonic() + 120
+        while not (lock.exists() and wal.exists()) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the window never opened the project"
+            time.sleep(0.1)
+        time.sleep(3)  # the window is up and idle in its event loop
+        assert proc.poll() is None, proc.stdout.read()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out  # not -15: it quit rather than died
+    assert not wal.exists() or wal.stat().st_size == 0

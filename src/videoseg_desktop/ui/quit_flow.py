@@ -3,10 +3,13 @@
 Quit asks first when work would be cut short: tracking in any window (it stops and keeps the
 frames stored so far) or an export (cancelled, nothing half-written is left). Exports run inside
 their progress dialog's event processing, so they are cancelled and quitting waits until they have
-unwound before the windows close their projects.
+unwound before the windows close their projects. SIGTERM or SIGHUP (a logout, ``kill``) quits
+the same way without asking.
 """
 
 from __future__ import annotations
+
+import signal
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -47,6 +50,30 @@ def quit_application(context, parent) -> bool:
     cancel_exports()
     _close_all_when_idle(windows)
     return True
+
+
+def quit_on_terminate(context) -> QTimer:
+    """Route SIGTERM and SIGHUP to a quit without questions, so projects close as on File > Quit
+    (their -wal checkpointed, locks and a read-only project's private copy removed) instead of
+    the process dying mid-way. Python runs a signal handler only between its own bytecodes, which
+    an idle Qt event loop never gives it: the returned timer (keep it) wakes Python every 200 ms."""
+
+    def terminate(*_args) -> None:  # runs between two bytecodes of whatever Python was doing
+        QTimer.singleShot(0, lambda: _quit_now(context))
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, terminate)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return timer
+
+
+def _quit_now(context) -> None:
+    cancel_exports()
+    _close_all_when_idle(list(context.windows))
 
 
 def _close_all_when_idle(windows) -> None:
