@@ -69,9 +69,21 @@ def make_project(folder: Path, videos: int, frames: int) -> Path:
     return project
 
 
+def make_executor(cluster: str | None, spec, workers: int):
+    """Ray with ``workers`` workers at ``cluster`` ("local": a head started here), else in
+    process."""
+    if cluster:
+        from videoseg_desktop.batch.ray_executor import RayExecutor
+
+        return RayExecutor(cluster, spec, workers=workers, local_cpus=workers)
+    from videoseg_desktop.batch.executor import LocalExecutor
+
+    return LocalExecutor(spec)
+
+
 def track(project: Path, checkpoint: Path, image_size: int, cluster: str | None, workers: int):
     """One `track --all` run through the batch code; returns its figures."""
-    from videoseg_desktop.batch.executor import LocalExecutor, WorkerSpec
+    from videoseg_desktop.batch.executor import WorkerSpec
     from videoseg_desktop.batch.track_batch import plan_track_all, run_track_batch
     from videoseg_desktop.batch.track_work import ModelChoice, TrackWorker
     from videoseg_desktop.store import Project
@@ -82,12 +94,7 @@ def track(project: Path, checkpoint: Path, image_size: int, cluster: str | None,
     with Project.open(project, user="bench") as p:
         plan = plan_track_all(p, None, "forward", model_id)
         began = time.perf_counter()
-        if cluster:
-            from videoseg_desktop.batch.ray_executor import RayExecutor
-
-            executor = RayExecutor(cluster, spec, workers=workers, local_cpus=workers)
-        else:
-            executor = LocalExecutor(spec)
+        executor = make_executor(cluster, spec, workers)
         try:
             # Warm-up: every worker starts and loads its model on a task (not stored).
             for outcome in executor.run(plan.tasks[:workers]):
@@ -154,7 +161,7 @@ def make_box_project(folder: Path, images: int) -> tuple[Path, Path]:
 def boxes(project: Path, coco: Path, checkpoint: Path, image_size: int, cluster, workers: int):
     """One `boxes-to-masks` run through the command's plan, worker and store."""
     from videoseg_desktop.batch.box_work import BoxWorker
-    from videoseg_desktop.batch.executor import LocalExecutor, WorkerSpec, in_order
+    from videoseg_desktop.batch.executor import WorkerSpec, in_order
     from videoseg_desktop.batch.track_work import ModelChoice
     from videoseg_desktop.cli.boxes_cluster import plan_tasks, store
     from videoseg_desktop.cli.boxes_commands import Summary
@@ -173,12 +180,7 @@ def boxes(project: Path, coco: Path, checkpoint: Path, image_size: int, cluster,
         jobs = plan_box_jobs(p, plan.images, plan.videos, found.digest, None, model_id)
         tasks, by_key = plan_tasks(p, jobs, 10)
         began = time.perf_counter()
-        if cluster:
-            from videoseg_desktop.batch.ray_executor import RayExecutor
-
-            executor = RayExecutor(cluster, spec, workers=workers, local_cpus=workers)
-        else:
-            executor = LocalExecutor(spec)
+        executor = make_executor(cluster, spec, workers)
         try:
             for outcome in executor.run(tasks[:workers]):  # warm-up, not stored
                 assert outcome.error is None, outcome.error

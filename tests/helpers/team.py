@@ -38,6 +38,18 @@ def make_source(folder: Path, images: int) -> Project:
     return project
 
 
+def edit_and_add(pkg, new_on_media: int):
+    """An annotator's everyday work in a package: the first object's mask on media 1 edited, and
+    a new car with a mask and a click on ``new_on_media``. Returns (car label id, first, new)."""
+    car = pkg.labels.get("car").id
+    first = pkg.objects.list(1)[0]
+    pkg.masks.put(first.id, 0, rle(10), MaskSource.EDITED)
+    new = pkg.objects.add(new_on_media, car)
+    pkg.masks.put(new.id, 0, rle(20), MaskSource.CLICKED, "tiny", score=0.8)
+    pkg.prompts.add(new.id, 0, "point", (5, 5))
+    return car, first, new
+
+
 def every_table(project) -> dict:
     conn = project.db.conn
     names = [

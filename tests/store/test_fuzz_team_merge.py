@@ -20,9 +20,9 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from PIL import Image
 
+from tests.helpers.team import H, W, edit_and_add, rle
 from tests.store.test_team_attacks import readable, snapshot
 from videoseg_desktop.core.errors import VideoSegError
-from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource, MediaStatus
 from videoseg_desktop.store import DB_NAME, Project
 from videoseg_desktop.store.integrity import check_project
@@ -30,13 +30,6 @@ from videoseg_desktop.store.team_merge import merge_package
 from videoseg_desktop.store.team_split import split_project
 
 SECONDS = 20
-H, W = 24, 32
-
-
-def _rle(x: int):
-    mask = np.zeros((H, W), bool)
-    mask[4:12, x : x + 6] = True
-    return encode_rle(mask)
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +48,10 @@ def template(tmp_path_factory) -> tuple[Path, Path]:
         source.attributes.add_spec(car.id, "color", "text")
         for media in source.media.list():
             obj = source.objects.add(media.id, car.id)
-            source.masks.put(obj.id, 0, _rle(2), MaskSource.CLICKED, "tiny", score=0.9)
+            source.masks.put(obj.id, 0, rle(2), MaskSource.CLICKED, "tiny", score=0.9)
         package = split_project(source, folder / "out", ["alice"])[0].folder
     with Project.open(package, user="alice") as pkg:
-        car = pkg.labels.get("car").id
-        first = pkg.objects.list(1)[0]
-        pkg.masks.put(first.id, 0, _rle(10), MaskSource.EDITED)
-        new = pkg.objects.add(2, car)
-        pkg.masks.put(new.id, 0, _rle(20), MaskSource.CLICKED, "tiny", score=0.8)
-        pkg.prompts.add(new.id, 0, "point", (5, 5))
+        car, first, new = edit_and_add(pkg, new_on_media=2)
         pkg.attributes.set_value(new.id, pkg.attributes.spec(car, "color"), "red")
         pkg.review.accept(1, first.id)
         pkg.review.set_status([2], MediaStatus.DONE)
@@ -72,7 +60,7 @@ def template(tmp_path_factory) -> tuple[Path, Path]:
         pkg.prelabels.update(run.id, frames=1, found=2, done=True)
         added = pkg.import_media([pics[2]]).added[0]
         other = pkg.objects.add(added.id, car)
-        pkg.masks.put(other.id, 0, _rle(4), MaskSource.CLICKED, "tiny")
+        pkg.masks.put(other.id, 0, rle(4), MaskSource.CLICKED, "tiny")
     return folder / "src", package
 
 

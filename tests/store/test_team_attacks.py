@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.team import every_table, png, rle
+from tests.helpers.team import edit_and_add, every_table, png, rle
 from videoseg_desktop.cli.main import main
 from videoseg_desktop.core.errors import VideoSegError
 from videoseg_desktop.core.records import MaskSource
@@ -39,12 +39,7 @@ def package(source, tmp_path) -> Path:
     the merge reads."""
     folder = split_project(source, tmp_path / "out", ["alice", "bob"])[0].folder
     with Project.open(folder, user="alice") as pkg:
-        car = pkg.labels.get("car").id
-        first = pkg.objects.list(1)[0]
-        pkg.masks.put(first.id, 0, rle(10), MaskSource.EDITED)
-        new = pkg.objects.add(1, car)
-        pkg.masks.put(new.id, 0, rle(20), MaskSource.CLICKED, "tiny", score=0.8)
-        pkg.prompts.add(new.id, 0, "point", (5, 5))
+        edit_and_add(pkg, new_on_media=1)
     return folder
 
 
