@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from tests.helpers.windows import shown_window
 from videoseg_desktop.store import Project
-from videoseg_desktop.ui.app_context import AppContext
-from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.project.preferences import Preferences
 
 
 def test_a_missing_media_file_is_reported_after_the_window_opens(qtbot, client, tmp_path):
@@ -17,9 +15,7 @@ def test_a_missing_media_file_is_reported_after_the_window_opens(qtbot, client, 
     with Project.create(tmp_path / "p") as p:
         p.import_media([tmp_path / "a.png", tmp_path / "b.png"])
         p.media_path(p.media.get(2)).unlink()
-    window = MainWindow(AppContext(preferences=Preferences(), client=client), False)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, client)
     assert window.open_project(tmp_path / "p")
     qtbot.waitUntil(lambda: "went missing" in window.last_error, timeout=10000)
     assert "1 media file changed or went missing" in window.last_error

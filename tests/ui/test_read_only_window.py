@@ -12,19 +12,14 @@ from PIL import Image
 from PySide6.QtWidgets import QAbstractButton, QMessageBox
 
 from tests.helpers.filesystems import remount_read_only, small_tmpfs
+from tests.helpers.windows import shown_window
 from videoseg_desktop.core.prompts import Point
 from videoseg_desktop.store import DB_NAME, Project
-from videoseg_desktop.ui.app_context import AppContext
-from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.project.preferences import Preferences
 
 
 @pytest.fixture
 def window(qtbot, client):
-    window = MainWindow(AppContext(preferences=Preferences(), client=client), False)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, client)
     yield window
     window.close()
 

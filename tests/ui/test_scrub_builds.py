@@ -10,12 +10,10 @@ import threading
 import pytest
 
 from tests.helpers.video import moving_square_frames, write_video
+from tests.helpers.windows import shown_window
 from videoseg_desktop.media.scrub_proxy import open_scrub_proxy
 from videoseg_desktop.store import Project
-from videoseg_desktop.ui.app_context import AppContext
-from videoseg_desktop.ui.main_window import MainWindow
 from videoseg_desktop.ui.project import scrub_builds
-from videoseg_desktop.ui.project.preferences import Preferences
 
 FRAMES = 64  # just over scrub_builds.MIN_FRAMES: short videos get no proxy
 
@@ -29,10 +27,7 @@ def long_videos(tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, client, tmp_path):
-    window = MainWindow(AppContext(preferences=Preferences(), client=client), False)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, client)
     with Project.create(tmp_path / "p", name="p") as p:
         p.labels.add("car")
     assert window.open_project(tmp_path / "p")
@@ -122,9 +117,7 @@ def test_a_read_only_project_gets_no_proxy_written(qtbot, client, tmp_path, long
     root = tmp_path / "shared"
     with Project.create(root, name="shared") as p:
         p.import_media(long_videos)
-    window = MainWindow(AppContext(preferences=Preferences(), client=client), False)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, client)
     try:
         assert window.open_project(root, read_only=True)
         session = window.session

@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.helpers.windows import shown_window
 from videoseg_desktop.core.masks import encode_rle
 from videoseg_desktop.core.records import MaskSource, ObjectState
 from videoseg_desktop.store import Project
-from videoseg_desktop.ui.app_context import AppContext
-from videoseg_desktop.ui.main_window import MainWindow
-from videoseg_desktop.ui.project.preferences import Preferences
 from videoseg_desktop.ui.team.team_dialogs import SplitDialog
 
 
@@ -38,10 +36,7 @@ def root(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot, client, root):
-    window = MainWindow(AppContext(preferences=Preferences(), client=client), False)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, client)
     assert window.open_project(root)
     yield window
     window.close()
